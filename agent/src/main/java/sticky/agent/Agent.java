@@ -1,0 +1,44 @@
+package sticky.agent;
+
+import java.io.File;
+import java.lang.instrument.Instrumentation;
+import sticky.agent.master.Master;
+import sticky.agent.worker.Worker;
+
+/**
+ * Started by {@code sticky.bootstrap.Premain} in the agent's own class loader.
+ * Picks the role: a JVM whose environment names a worker id is a worker; any
+ * other is the master, which never returns from here.
+ */
+public final class Agent {
+    private Agent() {}
+
+    public static void start(String args, Instrumentation inst, File jar) {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            fail("sticky: " + e.getMessage(), 2);
+            return;
+        }
+        Logs.init(options.log());
+        String id = System.getenv(Master.ENV_WORKER_ID);
+        if (id == null) {
+            Master.run(options, inst);
+            return;
+        }
+        try {
+            Worker.start(inst, jar, Integer.parseInt(id));
+        } catch (Exception | LinkageError e) {
+            Logs.get().error("worker {} could not start: {}", id, e.toString(), e);
+            fail("sticky: worker " + id + " could not start: " + e, 1);
+        }
+    }
+
+    private static void fail(String message, int code) {
+        System.err.println(message);
+        System.err.flush();
+        // halt, not exit: no application code has run, and none of it should now
+        Runtime.getRuntime().halt(code);
+    }
+}

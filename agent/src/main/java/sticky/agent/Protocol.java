@@ -1,0 +1,177 @@
+package sticky.agent;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The messages between master and workers, one per seqpacket. As in Node's
+ * cluster: a worker's bind is a request to the master, answered with the
+ * bound address or the bind error; from then on the same connection carries
+ * the accepted sockets (a {@link Handoff} with the descriptor attached).
+ *
+ * <pre>
+ * Hello       'H' worker:int secret:str pid:long       worker to master, once, on its own connection
+ * Ready       'R'                                       master to worker
+ * BindRequest 'B' worker:int secret:str family:byte address:addr port:int index:int receiveBuffer:int
+ * BindOk      'O' address:addr port:int
+ * BindError   'E' bindException:byte message:str
+ * Handoff     'C' id:long address:addr port:short       with one descriptor, master to worker
+ * str = length:short UTF-8 bytes; addr = length:byte (4 or 16) bytes
+ * </pre>
+ */
+public final class Protocol {
+    private Protocol() {}
+
+    public sealed interface Message permits Hello, Ready, BindRequest, BindOk, BindError, Handoff {}
+
+    public record Hello(int worker, String secret, long pid) implements Message {}
+
+    public record Ready() implements Message {}
+
+    /**
+     * family is 4 or 6, the family of the socket the application created;
+     * index counts the worker's open binds of the same address and port, so
+     * that its n-th bind of port 0 shares the n-th ephemeral port of the others.
+     * receiveBuffer is SO_RCVBUF as set before bind, or 0.
+     */
+    public record BindRequest(int worker, String secret, int family, InetAddress address, int port, int index,
+            int receiveBuffer) implements Message {}
+
+    public record BindOk(InetSocketAddress bound) implements Message {}
+
+    public record BindError(boolean bindException, String message) implements Message {}
+
+    public record Handoff(long id, InetSocketAddress peer) implements Message {}
+
+    public static final class ProtocolException extends IOException {
+        ProtocolException(String message) {
+            super(message);
+        }
+    }
+
+    private static final int MAX_STRING = 1024;
+
+    public static byte[] encode(Message message) {
+        ByteBuffer b = ByteBuffer.allocate(64 + MAX_STRING * 3);
+        if (message instanceof Hello h) {
+            b.put((byte) 'H').putInt(h.worker());
+            putString(b, h.secret());
+            b.putLong(h.pid());
+        } else if (message instanceof Ready) {
+            b.put((byte) 'R');
+        } else if (message instanceof BindRequest r) {
+            b.put((byte) 'B').putInt(r.worker());
+            putString(b, r.secret());
+            b.put((byte) r.family());
+            putAddress(b, r.address().getAddress());
+            b.putInt(r.port()).putInt(r.index()).putInt(r.receiveBuffer());
+        } else if (message instanceof BindOk ok) {
+            b.put((byte) 'O');
+            putAddress(b, ok.bound().getAddress().getAddress());
+            b.putInt(ok.bound().getPort());
+        } else if (message instanceof BindError e) {
+            b.put((byte) 'E').put((byte) (e.bindException() ? 1 : 0));
+            putString(b, e.message());
+        } else if (message instanceof Handoff c) {
+            return handoff(c.id(), c.peer().getAddress().getAddress(), c.peer().getPort());
+        }
+        byte[] bytes = new byte[b.position()];
+        b.flip().get(bytes);
+        return bytes;
+    }
+
+    /** A Handoff from raw address bytes (4 or 16), as the master's accept loop has them. */
+    public static byte[] handoff(long id, byte[] address, int port) {
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 1 + address.length + 2);
+        b.put((byte) 'C').putLong(id);
+        putAddress(b, address);
+        b.putShort((short) port);
+        return b.array();
+    }
+
+    public static Message decode(byte[] bytes) throws ProtocolException {
+        if (bytes == null || bytes.length == 0) {
+            throw new ProtocolException("empty message");
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        try {
+            byte type = b.get();
+            Message m = switch (type) {
+                case 'H' -> new Hello(b.getInt(), getString(b), b.getLong());
+                case 'R' -> new Ready();
+                case 'B' -> new BindRequest(b.getInt(), getString(b), family(b.get()), getAddress(b), port(b.getInt()),
+                        nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"));
+                case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())));
+                case 'E' -> new BindError(b.get() != 0, getString(b));
+                case 'C' -> new Handoff(b.getLong(), new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));
+                default -> throw new ProtocolException("unknown message type " + (type & 0xff));
+            };
+            if (b.hasRemaining()) {
+                throw new ProtocolException("trailing bytes after message '" + (char) type + "'");
+            }
+            return m;
+        } catch (BufferUnderflowException e) {
+            throw new ProtocolException("truncated message");
+        }
+    }
+
+    private static void putString(ByteBuffer b, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        int length = Math.min(bytes.length, MAX_STRING);
+        b.putShort((short) length).put(bytes, 0, length);
+    }
+
+    private static String getString(ByteBuffer b) throws ProtocolException {
+        int length = Short.toUnsignedInt(b.getShort());
+        if (length > MAX_STRING) {
+            throw new ProtocolException("string too long: " + length);
+        }
+        byte[] bytes = new byte[length];
+        b.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static void putAddress(ByteBuffer b, byte[] address) {
+        b.put((byte) address.length).put(address);
+    }
+
+    private static InetAddress getAddress(ByteBuffer b) throws ProtocolException {
+        int length = b.get();
+        if (length != 4 && length != 16) {
+            throw new ProtocolException("bad address length " + length);
+        }
+        byte[] bytes = new byte[length];
+        b.get(bytes);
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            throw new ProtocolException("bad address");
+        }
+    }
+
+    private static int family(byte family) throws ProtocolException {
+        if (family != 4 && family != 6) {
+            throw new ProtocolException("bad family " + family);
+        }
+        return family;
+    }
+
+    private static int port(int port) throws ProtocolException {
+        if (port < 0 || port > 0xffff) {
+            throw new ProtocolException("bad port " + port);
+        }
+        return port;
+    }
+
+    private static int nonNegative(int value, String what) throws ProtocolException {
+        if (value < 0) {
+            throw new ProtocolException("bad " + what + " " + value);
+        }
+        return value;
+    }
+}

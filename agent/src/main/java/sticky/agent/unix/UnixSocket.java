@@ -1,0 +1,112 @@
+package sticky.agent.unix;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A Unix-domain SOCK_SEQPACKET socket as a bare descriptor: the control
+ * channel between master and workers. Seqpacket keeps message boundaries, so
+ * one sendmsg is one message, its passed descriptor travelling with it; and the
+ * worker can dup2 the descriptor onto a server socket's fd number.
+ */
+public final class UnixSocket {
+    private UnixSocket() {}
+
+    public static int listen(Path path, int backlog) throws IOException {
+        int fd = check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0), "socket");
+        byte[] addr = sockaddr(path);
+        if (Libc.bind(fd, addr, addr.length) < 0 || Libc.listen(fd, 128) < 0) {
+            IOException e = error("bind " + path);
+            Libc.close(fd);
+            throw e;
+        }
+        return fd;
+    }
+
+    public static int connect(Path path) throws IOException {
+        int fd = check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0), "socket");
+        byte[] addr = sockaddr(path);
+        if (Libc.connect(fd, addr, addr.length) < 0) {
+            IOException e = error("connect " + path);
+            Libc.close(fd);
+            throw e;
+        }
+        return fd;
+    }
+
+    /** Blocks for the next connection; -1 once the socket is shut down. */
+    public static int accept(int listenFd) throws IOException {
+        while (true) {
+            int fd = Libc.accept4(listenFd, null, null, Libc.SOCK_CLOEXEC);
+            if (fd >= 0) {
+                return fd;
+            }
+            int errno = Libc.errno();
+            if (errno == Libc.EINTR || errno == Libc.ECONNABORTED) {
+                continue;
+            }
+            if (errno == Libc.EMFILE || errno == Libc.ENFILE) {
+                throw error("accept");
+            }
+            return -1;
+        }
+    }
+
+    public static void send(int fd, byte[] message) throws IOException {
+        if (Libc.send(fd, message, message.length, Libc.MSG_NOSIGNAL) < 0) {
+            throw error("send");
+        }
+    }
+
+    /** Blocks for one message; null at end of stream. Longer messages are cut to the buffer. */
+    public static byte[] receive(int fd, byte[] buffer) throws IOException {
+        while (true) {
+            long n = Libc.recv(fd, buffer, buffer.length, 0);
+            if (n > 0) {
+                return Arrays.copyOf(buffer, (int) n);
+            }
+            if (n == 0) {
+                return null;
+            }
+            if (Libc.errno() != Libc.EINTR) {
+                throw error("recv");
+            }
+        }
+    }
+
+    public static void close(int fd) {
+        if (fd >= 0) {
+            Libc.close(fd);
+        }
+    }
+
+    /** Wakes any thread blocked on fd, which then sees end of stream. */
+    public static void shutdown(int fd) {
+        Libc.shutdown(fd, Libc.SHUT_RDWR);
+    }
+
+    static byte[] sockaddr(Path path) throws IOException {
+        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
+        if (name.length > 107) {
+            throw new IOException("control socket path too long (" + name.length + " bytes): " + path);
+        }
+        byte[] addr = new byte[2 + name.length + 1];
+        addr[0] = (byte) Libc.AF_UNIX; // sa_family_t, host byte order (little-endian here)
+        System.arraycopy(name, 0, addr, 2, name.length);
+        return addr;
+    }
+
+    static int check(int result, String call) throws IOException {
+        if (result < 0) {
+            throw error(call);
+        }
+        return result;
+    }
+
+    public static IOException error(String call) {
+        int errno = Libc.errno();
+        return new IOException(call + ": " + Libc.strerror(errno) + " (errno " + errno + ")");
+    }
+}

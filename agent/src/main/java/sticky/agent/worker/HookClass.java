@@ -1,0 +1,65 @@
+package sticky.agent.worker;
+
+import static java.lang.invoke.MethodType.methodType;
+
+import java.io.File;
+import java.io.FileDescriptor;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketOption;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.commons.ClassRemapper;
+import net.bytebuddy.jar.asm.commons.SimpleRemapper;
+
+/**
+ * Puts the hook where instrumented java.base code can call it: the
+ * {@code sticky.bootstrap.NetHook} template from sticky.jar, renamed
+ * {@code sun.nio.ch.StickyNetHook} and defined in java.base with a private
+ * lookup on {@code sun.nio.ch.Net}. This replaces appending sticky.jar to the
+ * boot class path, which makes HotSpot print "Sharing is only supported for
+ * boot loader classes because bootstrap classpath has been appended" and turn
+ * off class-data sharing for the application (JDK 17 and 25).
+ */
+final class HookClass {
+    static final String NAME = "sun.nio.ch.StickyNetHook";
+    private static final String TEMPLATE = "sticky.bootstrap.NetHook";
+
+    private HookClass() {}
+
+    static Class<?> define(File jar, StickyNet net) throws Exception {
+        byte[] template;
+        try (ClassFileLocator locator = ClassFileLocator.ForJarFile.of(jar)) {
+            template = locator.locate(TEMPLATE).resolve();
+        }
+        ClassWriter writer = new ClassWriter(0);
+        new ClassReader(template).accept(new ClassRemapper(writer,
+                new SimpleRemapper(TEMPLATE.replace('.', '/'), NAME.replace('.', '/'))), 0);
+        Class<?> hook = MethodHandles.privateLookupIn(Class.forName("sun.nio.ch.Net"), MethodHandles.lookup())
+                .defineClass(writer.toByteArray());
+
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        Class<?> fd = FileDescriptor.class;
+        point(hook, "serverSocket", lookup, net, methodType(FileDescriptor.class, Object[].class));
+        point(hook, "bind", lookup, net,
+                methodType(void.class, boolean.class, ProtocolFamily.class, fd, InetAddress.class, int.class));
+        point(hook, "listen", lookup, net, methodType(void.class, fd, int.class));
+        point(hook, "localAddress", lookup, net, methodType(InetSocketAddress.class, fd));
+        point(hook, "accept", lookup, net, methodType(int.class, fd, fd, InetSocketAddress[].class));
+        point(hook, "setSocketOption", lookup, net,
+                methodType(void.class, fd, ProtocolFamily.class, SocketOption.class, Object.class));
+        point(hook, "getSocketOption", lookup, net,
+                methodType(Object.class, fd, ProtocolFamily.class, SocketOption.class));
+        return hook;
+    }
+
+    private static void point(Class<?> hook, String name, MethodHandles.Lookup lookup, StickyNet net,
+            java.lang.invoke.MethodType type) throws ReflectiveOperationException {
+        MethodHandle handle = lookup.findVirtual(StickyNet.class, name, type).bindTo(net);
+        hook.getField(name).set(null, handle);
+    }
+}

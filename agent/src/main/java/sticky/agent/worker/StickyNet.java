@@ -1,0 +1,220 @@
+package sticky.agent.worker;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.slf4j.Logger;
+import sticky.agent.Logs;
+import sticky.agent.Protocol;
+import sticky.agent.Protocol.BindError;
+import sticky.agent.Protocol.BindOk;
+import sticky.agent.Protocol.BindRequest;
+import sticky.agent.Protocol.Message;
+import sticky.agent.unix.Libc;
+import sticky.agent.unix.UnixSocket;
+
+/**
+ * The worker's side of the hook ({@code sticky.bootstrap.NetHook} forwards here). A bind of a server socket becomes a request
+ * to the master; on success the worker dup2s its connection to the master onto
+ * the server socket's own descriptor number. From then on the JDK's selectors,
+ * poll and blocking accept wait on that connection and wake exactly when the
+ * master sends a socket; accept receives it; closing the server socket closes
+ * the connection, which tells the master. Every other descriptor goes to the
+ * original {@code sun.nio.ch.Net}.
+ */
+final class StickyNet {
+    private static final Logger log = Logs.get();
+    private static final List<SocketOption<?>> OPTIONS_AT_BIND = List.of(StandardSocketOptions.SO_RCVBUF,
+            StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.SO_REUSEPORT, StandardSocketOptions.IP_TOS);
+
+    private final int worker;
+    private final String secret;
+    private final Path control;
+    private final int defaultReceiveBuffer = defaultReceiveBuffer();
+    /** Descriptors NioSocketImpl made for a ServerSocket (Net.serverSocket), by identity. */
+    private final Map<FileDescriptor, Boolean> serverDescriptors = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Sticky sockets by descriptor identity: descriptor numbers are reused after close. */
+    private final Map<FileDescriptor, StickySocket> sockets = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Their numbers, a lock-free first check for the many calls on other descriptors. */
+    private volatile int[] numbers = new int[0];
+
+    StickyNet(int worker, String secret, Path control) {
+        this.worker = worker;
+        this.secret = secret;
+        this.control = control;
+    }
+
+    private StickySocket sticky(FileDescriptor fd) {
+        int number = JdkNet.fdVal(fd);
+        for (int n : numbers) {
+            if (n == number) {
+                return sockets.get(fd);
+            }
+        }
+        return null;
+    }
+
+    FileDescriptor serverSocket(Object[] originalArgs) {
+        FileDescriptor fd = JdkNet.serverSocket(originalArgs);
+        serverDescriptors.put(fd, Boolean.TRUE);
+        return fd;
+    }
+
+    void bind(boolean knownServer, ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port)
+            throws IOException {
+        if (!knownServer && serverDescriptors.get(fd) == null) {
+            JdkNet.bind(family, fd, addr, port); // a client socket's bind
+            return;
+        }
+        int number = JdkNet.fdVal(fd);
+        ProtocolFamily socketFamily = Libc.getIntOption(number, Libc.SOL_SOCKET, Libc.SO_DOMAIN) == Libc.AF_INET
+                ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
+        Map<SocketOption<?>, Object> options = optionsOf(fd, socketFamily);
+        BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
+                addr, port, openBindsOf(socketFamily, addr, port), appReceiveBuffer(options));
+        InetSocketAddress bound = handshake(request, number);
+        StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound, options);
+        sockets.put(fd, socket);
+        refreshNumbers();
+        log.debug("worker {}: server socket bound to {} through the master", worker, bound);
+    }
+
+    /** Asks the master to listen; on success the connection replaces the server socket's descriptor. */
+    private InetSocketAddress handshake(BindRequest request, int number) throws IOException {
+        int connection;
+        try {
+            connection = UnixSocket.connect(control);
+        } catch (IOException e) {
+            throw new SocketException("sticky: cannot reach the master: " + e.getMessage());
+        }
+        try {
+            UnixSocket.send(connection, Protocol.encode(request));
+            Message reply = Protocol.decode(UnixSocket.receive(connection, new byte[4096]));
+            if (reply instanceof BindError error) {
+                throw error.bindException() ? new BindException(error.message()) : new SocketException(error.message());
+            }
+            if (!(reply instanceof BindOk ok)) {
+                throw new SocketException("sticky: unexpected reply from the master");
+            }
+            // O_NONBLOCK belongs to the open file, not the number: carry the server socket's mode over.
+            int flags = Libc.fcntl(number, Libc.F_GETFL, 0);
+            if (flags >= 0 && (flags & Libc.O_NONBLOCK) != 0) {
+                Libc.fcntl(connection, Libc.F_SETFL, Libc.fcntl(connection, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
+            }
+            // Atomically closes the unbound TCP socket and puts the connection in its place.
+            if (Libc.dup2(connection, number) < 0) {
+                throw UnixSocket.error("dup2");
+            }
+            return ok.bound();
+        } finally {
+            Libc.close(connection);
+        }
+    }
+
+    private Map<SocketOption<?>, Object> optionsOf(FileDescriptor fd, ProtocolFamily family) {
+        Map<SocketOption<?>, Object> options = new HashMap<>();
+        for (SocketOption<?> option : OPTIONS_AT_BIND) {
+            try {
+                options.put(option, JdkNet.getSocketOption(fd, family, option));
+            } catch (IOException | RuntimeException | AssertionError unsupported) {
+                // not every option exists on every platform and family (Net asserts "Option not found")
+            }
+        }
+        return options;
+    }
+
+    /**
+     * SO_RCVBUF as the application set it before bind, or 0. Linux reports twice
+     * the value set (kernel bookkeeping), and the untouched default as it is.
+     */
+    private int appReceiveBuffer(Map<SocketOption<?>, Object> options) {
+        Object value = options.get(StandardSocketOptions.SO_RCVBUF);
+        if (!(value instanceof Integer size) || size == defaultReceiveBuffer) {
+            return 0;
+        }
+        return size / 2;
+    }
+
+    private static int defaultReceiveBuffer() {
+        int fd = Libc.socket(Libc.AF_INET6, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            fd = Libc.socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+        }
+        try {
+            return Libc.getIntOption(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF);
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /** How many sticky sockets this worker has open for the same request: Node's bind index. */
+    private int openBindsOf(ProtocolFamily family, InetAddress addr, int port) {
+        int count = 0;
+        synchronized (sockets) {
+            for (StickySocket s : sockets.values()) {
+                if (s.isOpen() && s.family.equals(family) && s.requestedAddress.equals(addr) && s.requestedPort == port) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    private void refreshNumbers() {
+        List<Integer> open = new ArrayList<>();
+        synchronized (sockets) {
+            for (StickySocket s : sockets.values()) {
+                if (s.isOpen()) {
+                    open.add(s.number);
+                }
+            }
+        }
+        numbers = open.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    void listen(FileDescriptor fd, int backlog) throws IOException {
+        if (sticky(fd) == null) {
+            JdkNet.listen(fd, backlog);
+        }
+        // A sticky socket listens in the master, which bound and listened at bind.
+    }
+
+    InetSocketAddress localAddress(FileDescriptor fd) throws IOException {
+        StickySocket s = sticky(fd);
+        return s != null ? s.local : JdkNet.localAddress(fd);
+    }
+
+    int accept(FileDescriptor fd, FileDescriptor newfd, InetSocketAddress[] isaa) throws IOException {
+        StickySocket s = sticky(fd);
+        return s != null ? s.accept(newfd, isaa) : JdkNet.accept(fd, newfd, isaa);
+    }
+
+    void setSocketOption(FileDescriptor fd, ProtocolFamily family, SocketOption<?> name, Object value)
+            throws IOException {
+        StickySocket s = sticky(fd);
+        if (s != null) {
+            s.setOption(name, value);
+        } else {
+            JdkNet.setSocketOption(fd, family, name, value);
+        }
+    }
+
+    Object getSocketOption(FileDescriptor fd, ProtocolFamily family, SocketOption<?> name) throws IOException {
+        StickySocket s = sticky(fd);
+        return s != null ? s.getOption(name) : JdkNet.getSocketOption(fd, family, name);
+    }
+}

@@ -1,0 +1,135 @@
+package sticky.agent.worker;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import sticky.agent.Protocol;
+import sticky.agent.Protocol.Handoff;
+import sticky.agent.unix.FdPasser;
+import sticky.agent.unix.Libc;
+
+/**
+ * A server socket of the application whose descriptor number now holds a
+ * connection to the master (see {@link StickyNet#bind}). Accepting on it
+ * receives a socket the master accepted; its local address is the one the
+ * master bound; its options are kept here, since the descriptor is no longer
+ * a TCP socket.
+ */
+final class StickySocket {
+    /** Options a listening socket passes on to the sockets accepted from it. */
+    private static final Set<SocketOption<?>> INHERITED = Set.of(StandardSocketOptions.SO_RCVBUF,
+            StandardSocketOptions.IP_TOS);
+
+    private static final ThreadLocal<Receiver> RECEIVERS = ThreadLocal.withInitial(Receiver::new);
+
+    private static final class Receiver {
+        final FdPasser passer = new FdPasser();
+        final FdPasser.Received received = new FdPasser.Received();
+        final byte[] payload = new byte[FdPasser.MAX_PAYLOAD];
+    }
+
+    final FileDescriptor fd;
+    final int number;
+    final ProtocolFamily family;
+    final InetAddress requestedAddress;
+    final int requestedPort;
+    final InetSocketAddress local;
+    private final String openFile;
+    private final Map<SocketOption<?>, Object> options;
+    private final Map<SocketOption<?>, Object> forAccepted = new ConcurrentHashMap<>();
+
+    StickySocket(FileDescriptor fd, ProtocolFamily family, InetAddress requestedAddress, int requestedPort,
+            InetSocketAddress local, Map<SocketOption<?>, Object> optionsAtBind) {
+        this.fd = fd;
+        this.number = JdkNet.fdVal(fd);
+        this.family = family;
+        this.requestedAddress = requestedAddress;
+        this.requestedPort = requestedPort;
+        this.local = local;
+        this.openFile = openFile(number);
+        this.options = new ConcurrentHashMap<>(optionsAtBind);
+    }
+
+    boolean isOpen() {
+        return JdkNet.fdVal(fd) == number;
+    }
+
+    int accept(FileDescriptor newfd, InetSocketAddress[] isaa) throws IOException {
+        Receiver r = RECEIVERS.get();
+        r.passer.receive(number, r.payload, r.received);
+        long n = r.received.length;
+        if (n > 0) {
+            return accepted(r, newfd, isaa);
+        }
+        if (n == 0) {
+            // The JDK's close first dup2s a dead socket over the descriptor: then end of
+            // stream means "closed", which the JDK reports itself when told to retry.
+            if (!openFile.equals(openFile(number))) {
+                return JdkNet.INTERRUPTED;
+            }
+            throw new SocketException("sticky: the connection to the master is closed");
+        }
+        int errno = (int) -n;
+        if (errno == Libc.EAGAIN) {
+            return JdkNet.UNAVAILABLE;
+        }
+        if (errno == Libc.EINTR) {
+            return JdkNet.INTERRUPTED;
+        }
+        throw new SocketException(Libc.strerror(errno));
+    }
+
+    private int accepted(Receiver r, FileDescriptor newfd, InetSocketAddress[] isaa) throws IOException {
+        int socket = r.received.fd;
+        if (socket < 0) {
+            throw new SocketException(r.received.truncated ? "Too many open files" : "sticky: a handoff without a socket");
+        }
+        try {
+            Handoff handoff = (Handoff) Protocol.decode(Arrays.copyOf(r.payload, (int) r.received.length));
+            JdkNet.setFdVal(newfd, socket);
+            isaa[0] = handoff.peer();
+        } catch (IOException | ClassCastException e) {
+            Libc.close(socket);
+            throw new SocketException("sticky: bad handoff from the master: " + e.getMessage());
+        }
+        for (Map.Entry<SocketOption<?>, Object> option : forAccepted.entrySet()) {
+            JdkNet.setSocketOption(newfd, family, option.getKey(), option.getValue());
+        }
+        return 1;
+    }
+
+    void setOption(SocketOption<?> name, Object value) {
+        options.put(name, value);
+        if (INHERITED.contains(name)) {
+            forAccepted.put(name, value);
+        }
+    }
+
+    Object getOption(SocketOption<?> name) throws IOException {
+        Object value = options.get(name);
+        if (value == null) {
+            throw new SocketException("sticky: option " + name + " is not available on this server socket");
+        }
+        return value;
+    }
+
+    /** What the descriptor number refers to, e.g. "socket:[123456]". */
+    private static String openFile(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

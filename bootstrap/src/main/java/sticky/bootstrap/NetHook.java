@@ -1,0 +1,99 @@
+package sticky.bootstrap;
+
+import java.io.FileDescriptor;
+import java.lang.invoke.MethodHandle;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketOption;
+
+/**
+ * What the worker's instrumented JDK classes call instead of
+ * {@code sun.nio.ch.Net}. Each method has the signature of the {@code Net}
+ * method it stands for and only forwards to a handle into the agent, which
+ * decides whether the descriptor is a sticky one or calls the original.
+ *
+ * <p>This class is a template. The agent copies it into java.base, renamed
+ * {@code sun.nio.ch.StickyNetHook} (see {@code sticky.agent.worker.HookClass}),
+ * because java.base can see nothing outside itself and the boot class path,
+ * and appending to the boot class path turns off class-data sharing with a VM
+ * warning. So it uses JDK types only, and its methods may throw anything:
+ * the JDK methods they are called from declare IOException.
+ *
+ * <p>Call sites, checked on JDK 17.0.15 and 25.0.3: {@code ServerSocketChannelImpl},
+ * {@code NioSocketImpl}, {@code AsynchronousServerSocketChannelImpl} and
+ * {@code UnixAsynchronousServerSocketChannelImpl} in {@code sun.nio.ch}.
+ */
+public final class NetHook {
+    private NetHook() {}
+
+    /** (Object[] originalArgs) FileDescriptor */
+    public static MethodHandle serverSocket;
+    /** (boolean knownServer, ProtocolFamily, FileDescriptor, InetAddress, int) void */
+    public static MethodHandle bind;
+    /** (FileDescriptor, int) void */
+    public static MethodHandle listen;
+    /** (FileDescriptor) InetSocketAddress */
+    public static MethodHandle localAddress;
+    /** (FileDescriptor, FileDescriptor, InetSocketAddress[]) int */
+    public static MethodHandle accept;
+    /** (FileDescriptor, ProtocolFamily, SocketOption, Object) void */
+    public static MethodHandle setSocketOption;
+    /** (FileDescriptor, ProtocolFamily, SocketOption) Object */
+    public static MethodHandle getSocketOption;
+
+    // Net.serverSocket: NioSocketImpl creates a server's descriptor with it (JDK 17 takes
+    // "stream", JDK 25 nothing), which is how a later bind knows it is a server's.
+    public static FileDescriptor serverSocket(boolean stream) throws Throwable {
+        return (FileDescriptor) serverSocket.invokeExact(new Object[] {stream});
+    }
+
+    public static FileDescriptor serverSocket() throws Throwable {
+        return (FileDescriptor) serverSocket.invokeExact(new Object[0]);
+    }
+
+    /** Net.bind as ServerSocketChannelImpl calls it: always a server socket. */
+    public static void bind(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port) throws Throwable {
+        bind.invokeExact(true, family, fd, addr, port);
+    }
+
+    /** Net.bind as AsynchronousServerSocketChannelImpl calls it: always a server socket. */
+    public static void bindServer(FileDescriptor fd, InetAddress addr, int port) throws Throwable {
+        bind.invokeExact(true, (ProtocolFamily) null, fd, addr, port);
+    }
+
+    /** Net.bind as NioSocketImpl calls it: a server or a client socket. */
+    public static void bindSocketImpl(FileDescriptor fd, InetAddress addr, int port) throws Throwable {
+        bind.invokeExact(false, (ProtocolFamily) null, fd, addr, port);
+    }
+
+    public static void listen(FileDescriptor fd, int backlog) throws Throwable {
+        listen.invokeExact(fd, backlog);
+    }
+
+    public static InetSocketAddress localAddress(FileDescriptor fd) throws Throwable {
+        return (InetSocketAddress) localAddress.invokeExact(fd);
+    }
+
+    public static int accept(FileDescriptor fd, FileDescriptor newfd, InetSocketAddress[] isaa) throws Throwable {
+        return (int) accept.invokeExact(fd, newfd, isaa);
+    }
+
+    public static void setSocketOption(FileDescriptor fd, SocketOption<?> name, Object value) throws Throwable {
+        setSocketOption.invokeExact(fd, (ProtocolFamily) null, (SocketOption) name, value);
+    }
+
+    public static void setSocketOption(FileDescriptor fd, ProtocolFamily family, SocketOption<?> name, Object value)
+            throws Throwable {
+        setSocketOption.invokeExact(fd, family, (SocketOption) name, value);
+    }
+
+    public static Object getSocketOption(FileDescriptor fd, SocketOption<?> name) throws Throwable {
+        return (Object) getSocketOption.invokeExact(fd, (ProtocolFamily) null, (SocketOption) name);
+    }
+
+    public static Object getSocketOption(FileDescriptor fd, ProtocolFamily family, SocketOption<?> name)
+            throws Throwable {
+        return (Object) getSocketOption.invokeExact(fd, family, (SocketOption) name);
+    }
+}
