@@ -1,0 +1,77 @@
+package sticky.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Real clients on loopback, each bound to a chosen source address so it looks like a distinct client. */
+final class Clients {
+    private Clients() {}
+
+    /** 127.0.0.1 to 127.0.0.n (all of 127/8 is loopback on Linux). */
+    static List<InetAddress> ipv4(int n) throws UnknownHostException {
+        List<InetAddress> sources = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            sources.add(InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) i}));
+        }
+        return sources;
+    }
+
+    static InetAddress ipv6Loopback() throws UnknownHostException {
+        return InetAddress.getByName("::1");
+    }
+
+    /** Connects from source to the loopback of the same family and returns everything the server sent. */
+    static String line(InetAddress source, int port) throws IOException {
+        try (Socket socket = connect(source, port)) {
+            return new String(readAll(socket.getInputStream()), StandardCharsets.UTF_8).trim();
+        }
+    }
+
+    /** One HTTP/1.0 GET from source; returns the body. */
+    static String http(InetAddress source, int port) throws IOException {
+        try (Socket socket = connect(source, port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String response = new String(readAll(socket.getInputStream()), StandardCharsets.UTF_8);
+            if (!response.startsWith("HTTP/1.1 200") && !response.startsWith("HTTP/1.0 200")) {
+                throw new IOException("unexpected response: " + response);
+            }
+            return response.substring(response.indexOf("\r\n\r\n") + 4).trim();
+        }
+    }
+
+    static Socket connect(InetAddress source, int port) throws IOException {
+        Socket socket = new Socket();
+        socket.setSoTimeout(20_000);
+        socket.bind(new InetSocketAddress(source, 0));
+        InetAddress target = source.getAddress().length == 4 ? InetAddress.getByName("127.0.0.1") : ipv6Loopback();
+        socket.connect(new InetSocketAddress(target, port), 20_000);
+        return socket;
+    }
+
+    private static byte[] readAll(InputStream in) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        in.transferTo(bytes);
+        return bytes.toByteArray();
+    }
+
+    /** The value of key in a reply line such as "pid=12 peer=127.0.0.3 rcvbuf=0". */
+    static String field(String reply, String key) {
+        for (String part : reply.split(" ")) {
+            if (part.startsWith(key + "=")) {
+                return part.substring(key.length() + 1);
+            }
+        }
+        throw new AssertionError("no " + key + " in reply: " + reply);
+    }
+}

@@ -1,0 +1,167 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * A real JVM running one of the sample apps, with or without
+ * -javaagent:sticky.jar, its stdout and stderr collected line by line.
+ * Closing it ends the JVM and every process it started, even when the master
+ * was killed first (its workers are remembered as they appear).
+ */
+final class Cluster implements AutoCloseable {
+    static final Duration START = Duration.ofSeconds(60);
+    static final Path JAR = Path.of(System.getProperty("sticky.jar"));
+    static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    private final Process process;
+    private final List<String> lines = new ArrayList<>();
+    private final Set<ProcessHandle> started = new LinkedHashSet<>();
+
+    private Cluster(List<String> command) throws IOException {
+        if (!Files.isRegularFile(JAR)) {
+            fail("no agent at " + JAR + ": run mvn package first");
+        }
+        process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Thread reader = new Thread(this::read, "output-of-" + process.pid());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** The app under the agent; options as after "sticky.jar=". */
+    static Cluster withAgent(String options, Class<?> app, String... args) throws IOException {
+        return new Cluster(command("-javaagent:" + JAR + (options.isEmpty() ? "" : "=" + options), app, args));
+    }
+
+    /** The same app as a plain JVM, to compare with. */
+    static Cluster withoutAgent(Class<?> app, String... args) throws IOException {
+        return new Cluster(command(null, app, args));
+    }
+
+    private static List<String> command(String agent, Class<?> app, String... args) {
+        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1"));
+        if (agent != null) {
+            command.add(agent);
+        }
+        command.add("-cp");
+        command.add(classPath());
+        command.add(app.getName());
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private static String classPath() {
+        List<String> entries = new ArrayList<>(List.of(System.getProperty("sticky.apps")));
+        try (Stream<Path> libs = Files.list(Path.of(System.getProperty("sticky.app.libs")))) {
+            libs.map(Path::toString).sorted().forEach(entries::add);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    private void read() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                System.out.println("[" + process.pid() + "] " + line);
+                synchronized (lines) {
+                    lines.add(line);
+                    lines.notifyAll();
+                }
+            }
+        } catch (IOException ignored) {
+            // the process is gone
+        }
+    }
+
+    /** Waits until count lines match; returns them. Fails with the output so far after the timeout. */
+    List<String> await(Predicate<String> matching, int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lines) {
+            while (true) {
+                rememberWorkers();
+                List<String> found = lines.stream().filter(matching).collect(Collectors.toList());
+                if (found.size() >= count) {
+                    return found;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    fail("waited " + timeout + " for " + count + " matching lines; output:\n" + String.join("\n", lines));
+                }
+                lines.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 200)));
+            }
+        }
+    }
+
+    /** Waits for "listening PORT" from count JVMs; returns the distinct ports in order of appearance. */
+    List<Integer> awaitListening(int count) throws InterruptedException {
+        return await(l -> l.startsWith("listening "), count, START).stream()
+                .map(l -> Integer.parseInt(l.substring("listening ".length()).trim()))
+                .distinct().collect(Collectors.toList());
+    }
+
+    int awaitPort(int workers) throws InterruptedException {
+        List<Integer> ports = awaitListening(workers);
+        if (ports.size() != 1) {
+            fail("workers report different ports: " + ports);
+        }
+        return ports.get(0);
+    }
+
+    String output() {
+        synchronized (lines) {
+            return String.join("\n", lines);
+        }
+    }
+
+    Process process() {
+        return process;
+    }
+
+    /** The master's live children, the workers; remembered so that close() can end them even after the master. */
+    List<ProcessHandle> workers() {
+        rememberWorkers();
+        return process.children().collect(Collectors.toList());
+    }
+
+    private void rememberWorkers() {
+        process.descendants().forEach(started::add);
+    }
+
+    Integer waitForExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        rememberWorkers();
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+        for (ProcessHandle p : started) {
+            p.destroyForcibly();
+        }
+        for (ProcessHandle p : started) {
+            p.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> p).join();
+        }
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,56 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Drives clients from many source addresses and checks what sticky promises about where they land. */
+final class Routing {
+    interface Request {
+        String send(InetAddress source, int port) throws IOException;
+    }
+
+    private Routing() {}
+
+    /**
+     * rounds connections from each source; asserts each source always reached
+     * one worker (a child of the master), that the app saw the real source
+     * address, and that more than one worker served. Returns the pid per source.
+     */
+    static Map<InetAddress, String> assertSticky(Cluster cluster, int port, List<InetAddress> sources, int rounds,
+            Request request) throws IOException {
+        Set<String> workers = cluster.workers().stream().map(p -> Long.toString(p.pid())).collect(Collectors.toSet());
+        Map<InetAddress, Set<String>> seen = new LinkedHashMap<>();
+        for (int round = 0; round < rounds; round++) {
+            for (InetAddress source : sources) {
+                String reply = request.send(source, port);
+                assertEquals(source.getHostAddress(), normalise(Clients.field(reply, "peer")),
+                        "the application must see the real client address");
+                seen.computeIfAbsent(source, s -> new HashSet<>()).add(Clients.field(reply, "pid"));
+            }
+        }
+        Map<InetAddress, String> pidBySource = new LinkedHashMap<>();
+        seen.forEach((source, pids) -> {
+            assertEquals(1, pids.size(), source + " was served by several workers: " + pids);
+            String pid = pids.iterator().next();
+            assertTrue(workers.contains(pid), source + " was served by " + pid + ", not a worker of " + workers);
+            pidBySource.put(source, pid);
+        });
+        assertTrue(new HashSet<>(pidBySource.values()).size() > 1,
+                "all clients landed on one worker: " + pidBySource);
+        return pidBySource;
+    }
+
+    /** Java prints ::1 as 0:0:0:0:0:0:0:1. */
+    private static String normalise(String address) throws IOException {
+        return InetAddress.getByName(address).getHostAddress();
+    }
+}
