@@ -1,0 +1,72 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.HttpServerApp;
+import sticky.it.apps.SelectorApp;
+
+/** The master's end: killed, the workers follow; asked to stop, the whole cluster stops cleanly. */
+@Timeout(180)
+class LifecycleTest {
+    /** The issue asks for "a second or two"; this bound leaves room for a loaded CI machine. */
+    private static final Duration ORPHAN_LIMIT = Duration.ofSeconds(5);
+
+    @Test
+    void workersExitWhenTheMasterIsKilledWithSigkill() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", SelectorApp.class, "0")) {
+            cluster.awaitPort(2);
+            List<ProcessHandle> workers = cluster.workers();
+            assertEquals(2, workers.size());
+            long killed = System.nanoTime();
+            cluster.process().destroyForcibly(); // SIGKILL
+            // Poll: onExit() of a process that is not our child is itself polled by the JDK, with back-off.
+            while (workers.stream().anyMatch(LifecycleTest::running)) {
+                assertTrue(System.nanoTime() - killed < ORPHAN_LIMIT.toNanos(),
+                        "workers still alive " + ORPHAN_LIMIT + " after the master was killed");
+                Thread.sleep(10);
+            }
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+            System.out.println("workers exited " + ms + " ms after the master was killed");
+        }
+    }
+
+    /**
+     * Alive and not a zombie: an orphaned worker that has exited stays a zombie
+     * until whatever adopted it reaps it, which is not the worker's doing.
+     */
+    static boolean running(ProcessHandle process) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    @Test
+    void sigtermStopsTheWholeClusterWithExitCodeZero() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", HttpServerApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 1, Clients::http);
+            List<ProcessHandle> workers = cluster.workers();
+            cluster.process().destroy(); // SIGTERM
+            Integer code = cluster.waitForExit(Duration.ofSeconds(60));
+            assertNotNull(code, "the master must stop");
+            assertEquals(0, code.intValue());
+            for (ProcessHandle worker : workers) {
+                assertFalse(running(worker), "worker " + worker.pid() + " outlived the master");
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.ChannelApp;
+import sticky.it.apps.CloseAfterOneApp;
+import sticky.it.apps.HttpServerApp;
+
+/** The bind handshake: port 0, several listeners, bind errors, and the listener's end. */
+@Timeout(180)
+class ListenersTest {
+    @Test
+    void portZeroIsOneSharedPortAndTwoListenersAreTwoPorts() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", HttpServerApp.class, "0", "0")) {
+            // Each worker binds port 0 twice: its first binds share one port, its second binds another.
+            List<Integer> ports = cluster.awaitListening(4);
+            assertEquals(2, ports.size(), "expected two shared ports, got " + ports);
+            assertNotEquals(ports.get(0), ports.get(1));
+            for (int port : ports) {
+                Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
+            }
+        }
+    }
+
+    @Test
+    void portInUseIsTheBindExceptionTheAppWouldGetWithoutTheAgent() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(0));
+            String port = Integer.toString(taken.getLocalPort());
+            String without;
+            try (Cluster plain = Cluster.withoutAgent(ChannelApp.class, port)) {
+                without = plain.await(l -> l.contains("BindException"), 1, Cluster.START).get(0);
+                assertNotNull(plain.waitForExit(Cluster.START));
+            }
+            try (Cluster cluster = Cluster.withAgent("workers=2", ChannelApp.class, port)) {
+                List<String> with = cluster.await(l -> l.contains("BindException"), 2, Cluster.START);
+                assertEquals(List.of(without, without), with);
+                Integer code = cluster.waitForExit(Cluster.START);
+                assertNotNull(code, "the master must stop once every worker has failed");
+                assertEquals(1, code.intValue(), "the master's exit code must say the cluster did not stop cleanly");
+            }
+        }
+    }
+
+    @Test
+    void theMasterClosesAListenerWhenTheLastWorkerClosesIt() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=1", CloseAfterOneApp.class, "0")) {
+            int port = cluster.awaitPort(1);
+            InetAddress client = InetAddress.getByName("127.0.0.1");
+            assertTrue(Clients.line(client, port).startsWith("pid="));
+            cluster.await(l -> l.equals("closed"), 1, Cluster.START);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (true) {
+                try {
+                    Clients.connect(client, port).close();
+                } catch (ConnectException refused) {
+                    break; // the master no longer listens
+                }
+                assertTrue(System.nanoTime() < deadline, "port " + port + " still accepts connections");
+                Thread.onSpinWait();
+            }
+            assertThrows(ConnectException.class, () -> Clients.connect(client, port).close());
+            Set<Long> alive = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+            assertEquals(1, alive.size(), "the worker itself keeps running");
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.LibrariesApp;
+import sticky.it.apps.SelectorApp;
+import sticky.it.apps.ServerSocketApp;
+import sticky.it.apps.WorkerIdApp;
+
+/** What the application in a worker sees: its id, its own libraries, its socket options, a quiet start. */
+@Timeout(180)
+class WorkerTest {
+    @Test
+    void workerIdIsInAPropertyAndTheEnvironment() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", WorkerIdApp.class, "0")) {
+            cluster.awaitPort(2);
+            Pattern line = Pattern.compile("worker property=(\\d+) env=(\\d+) pid=(\\d+)");
+            Set<String> workerPids = cluster.workers().stream().map(p -> Long.toString(p.pid())).collect(Collectors.toSet());
+            Set<String> ids = cluster.await(l -> l.startsWith("worker property="), 2, Cluster.START).stream().map(l -> {
+                Matcher m = line.matcher(l);
+                assertTrue(m.matches(), l);
+                assertEquals(m.group(1), m.group(2), "property and environment agree");
+                assertTrue(workerPids.contains(m.group(3)), "printed by a worker: " + l);
+                return m.group(1);
+            }).collect(Collectors.toSet());
+            assertEquals(Set.of("1", "2"), ids);
+        }
+    }
+
+    @Test
+    void anApplicationsOwnJnaAndByteBuddyAreUntouched() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", LibrariesApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            List<String> lines = cluster.await(l -> l.startsWith("libraries "), 2, Cluster.START);
+            for (String l : lines) {
+                assertTrue(l.matches("libraries jna=5\\.14\\.0 getpid=true bytebuddy=.*/byte-buddy-1\\.14\\.18\\.jar"
+                        + " made=sticky\\.it\\.apps\\.Made"), l);
+            }
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::line);
+        }
+    }
+
+    @Test
+    void receiveBufferSetBeforeBindReachesAcceptedSocketsAsWithoutTheAgent() throws Exception {
+        String size = "65536";
+        String expected;
+        try (Cluster plain = Cluster.withoutAgent(ServerSocketApp.class, "0", size)) {
+            int port = plain.awaitPort(1);
+            expected = Clients.field(Clients.line(Clients.ipv4(1).get(0), port), "rcvbuf");
+        }
+        try (Cluster cluster = Cluster.withAgent("workers=2", ServerSocketApp.class, "0", size)) {
+            int port = cluster.awaitPort(2);
+            for (var source : ServerApisTest.sources()) {
+                assertEquals(expected, Clients.field(Clients.line(source, port), "rcvbuf"), "from " + source);
+            }
+        }
+    }
+
+    @Test
+    void aNormalStartPrintsOneLinePerWorkerAndNoWarnings() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", SelectorApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            Clients.line(Clients.ipv4(1).get(0), port);
+            String output = cluster.output();
+            List<String> agentLines = output.lines().filter(l -> !l.startsWith("listening ")).collect(Collectors.toList());
+            assertEquals(2, agentLines.stream().filter(l -> l.matches("INFO sticky - worker [12] started, pid \\d+")).count(),
+                    output);
+            assertEquals(1, agentLines.stream().filter(l -> l.startsWith("INFO sticky - listening on ")).count(), output);
+            assertEquals(3, agentLines.size(), "nothing else, no warnings: " + output);
+            assertFalse(output.toLowerCase().contains("warning"), output);
+        }
+    }
+}
