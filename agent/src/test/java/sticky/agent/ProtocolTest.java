@@ -1,0 +1,83 @@
+package sticky.agent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import sticky.agent.Protocol.BindError;
+import sticky.agent.Protocol.BindOk;
+import sticky.agent.Protocol.BindRequest;
+import sticky.agent.Protocol.Handoff;
+import sticky.agent.Protocol.Hello;
+import sticky.agent.Protocol.Message;
+import sticky.agent.Protocol.ProtocolException;
+import sticky.agent.Protocol.Ready;
+
+class ProtocolTest {
+    static List<Message> samples() throws Exception {
+        return List.of(
+                new Hello(3, "secret", 4242L),
+                new Ready(),
+                new BindRequest(2, "s3cr3t", 6, InetAddress.getByName("::"), 8080, 1, 65536),
+                new BindRequest(1, "", 4, InetAddress.getByName("127.0.0.1"), 0, 0, 0),
+                new BindOk(new InetSocketAddress(InetAddress.getByName("::"), 40001)),
+                new BindError(true, "Address already in use"),
+                new BindError(false, "Permission denied"),
+                new Handoff(Long.MAX_VALUE, new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 65535)),
+                new Handoff(7, new InetSocketAddress(InetAddress.getByName("::1"), 1)));
+    }
+
+    @Test
+    void everyMessageSurvivesTheWire() throws Exception {
+        for (Message m : samples()) {
+            assertEquals(m, Protocol.decode(Protocol.encode(m)));
+        }
+    }
+
+    @Test
+    void aHandoffOfAnIpv4MappedAddressArrivesAsIpv4() throws Exception {
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        mapped[12] = 127;
+        mapped[15] = 9;
+        Handoff h = assertInstanceOf(Handoff.class, Protocol.decode(Protocol.handoff(1, mapped, 5000)));
+        assertArrayEquals(new byte[] {127, 0, 0, 9}, h.peer().getAddress().getAddress());
+    }
+
+    @Test
+    void malformedInputIsAProtocolExceptionNeverAnotherFailure() throws Exception {
+        assertThrows(ProtocolException.class, () -> Protocol.decode(null));
+        assertThrows(ProtocolException.class, () -> Protocol.decode(new byte[0]));
+        assertThrows(ProtocolException.class, () -> Protocol.decode(new byte[] {'X'}));
+        for (Message m : samples()) {
+            byte[] bytes = Protocol.encode(m);
+            for (int length = 0; length < bytes.length; length++) {
+                byte[] truncated = Arrays.copyOf(bytes, length);
+                assertThrows(ProtocolException.class, () -> Protocol.decode(truncated), m + " cut to " + length);
+            }
+            byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
+            assertThrows(ProtocolException.class, () -> Protocol.decode(longer), m + " with a trailing byte");
+        }
+        Random random = new Random(1);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] garbage = new byte[random.nextInt(64)];
+            random.nextBytes(garbage);
+            if (garbage.length > 0) {
+                garbage[0] = (byte) "HRBOEC".charAt(random.nextInt(6));
+            }
+            try {
+                Protocol.decode(garbage);
+            } catch (ProtocolException expected) {
+                // the only failure decode may have
+            }
+        }
+    }
+}
