@@ -45,6 +45,7 @@ final class Listener {
         /** Eligible for connections once the worker has its bind answer. */
         void activate() {
             active = true;
+            listener.startAccepting();
         }
 
         synchronized int pass(FdPasser passer, int fd, byte[] payload) {
@@ -87,12 +88,21 @@ final class Listener {
             }
             channel.bind(new InetSocketAddress(request.address(), request.port()), BACKLOG);
             Listener listener = new Listener(channel, slots);
-            listener.acceptor.start();
             log.info("listening on {}", listener.local);
             return listener;
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
+        }
+    }
+
+    /**
+     * Accepting starts when the first worker is ready for connections; until
+     * then they wait in the kernel's backlog rather than find no worker.
+     */
+    private synchronized void startAccepting() {
+        if (acceptor.getState() == Thread.State.NEW && !closing) {
+            acceptor.start();
         }
     }
 
@@ -126,7 +136,11 @@ final class Listener {
         // A thread blocked in accept4 does not wake when its descriptor is closed; shutdown wakes it.
         Libc.shutdown(fd, Libc.SHUT_RDWR);
         try {
-            acceptor.join(1000);
+            synchronized (this) {
+                if (acceptor.getState() != Thread.State.NEW) {
+                    acceptor.join(1000);
+                }
+            }
             channel.close();
         } catch (IOException e) {
             log.warn("closing listener {}: {}", local, e.toString());
