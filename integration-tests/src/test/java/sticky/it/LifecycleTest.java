@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.HttpServerApp;
 import sticky.it.apps.SelectorApp;
 
@@ -54,13 +56,15 @@ class LifecycleTest {
         }
     }
 
-    @Test
-    void sigtermStopsTheWholeClusterWithExitCodeZero() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"TERM", "INT"})
+    void sigtermOrCtrlCStopsTheWholeClusterWithExitCodeZero(String signal) throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2", HttpServerApp.class, "0")) {
             int port = cluster.awaitPort(2);
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 1, Clients::http);
             List<ProcessHandle> workers = cluster.workers();
-            cluster.process().destroy(); // SIGTERM
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(cluster.process().pid())).start();
+            assertEquals(0, kill.waitFor());
             Integer code = cluster.waitForExit(Duration.ofSeconds(60));
             assertNotNull(code, "the master must stop");
             assertEquals(0, code.intValue());

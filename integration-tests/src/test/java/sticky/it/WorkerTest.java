@@ -66,6 +66,19 @@ class WorkerTest {
     }
 
     @Test
+    void theLogOptionSetsStickysLevel() throws Exception {
+        try (Cluster quiet = Cluster.withAgent("workers=2,log=warn", SelectorApp.class, "0")) {
+            quiet.awaitPort(2);
+            Clients.line(Clients.ipv4(1).get(0), quiet.awaitPort(2));
+            assertFalse(quiet.output().contains("sticky -"), quiet.output());
+        }
+        try (Cluster verbose = Cluster.withAgent("workers=2,log=debug", SelectorApp.class, "0")) {
+            verbose.awaitPort(2);
+            verbose.await(l -> l.matches("DEBUG sticky - worker [12] ready, pid \\d+"), 2, Cluster.START);
+        }
+    }
+
+    @Test
     void aNormalStartPrintsOneLinePerWorkerAndNoWarnings() throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2", SelectorApp.class, "0")) {
             int port = cluster.awaitPort(2);
