@@ -13,7 +13,12 @@ public final class Cli {
 
                 Options (comma-separated key=value):
                     workers=N|auto   worker JVMs to run (default: auto, the number of processors)
-                    log=LEVEL        sticky's log level: off, error, warn, info (default), debug, trace""");
+                    log=LEVEL        sticky's log level: off, error, warn, info (default), debug, trace
+                    shutdown-timeout=DURATION
+                                     how long workers get to stop on SIGTERM (default 30s)
+
+                Signals to the master: SIGTERM or SIGINT stops the cluster, SIGHUP replaces
+                the workers one at a time (a rolling restart).""");
         System.exit(args.length == 0 ? 0 : 2);
     }
 }

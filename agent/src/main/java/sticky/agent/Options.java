@@ -8,31 +8,36 @@ import java.util.Set;
  * Anything unknown or malformed is an {@link IllegalArgumentException} whose
  * message names the option, so the JVM stops before a worker starts.
  */
-public record Options(int workers, String log) {
+public record Options(int workers, String log, long shutdownTimeoutMs) {
     public static final int MAX_WORKERS = 256;
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
+
+    public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+    private static final String KEYS = "workers, log, shutdown-timeout";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
         String log = "info";
+        long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
         if (args == null || args.isBlank()) {
-            return new Options(workers, log);
+            return new Options(workers, log, shutdownTimeoutMs);
         }
         for (String part : args.split(",", -1)) {
             int eq = part.indexOf('=');
             if (eq <= 0) {
                 throw new IllegalArgumentException("option '" + part.strip()
-                        + "' is not key=value (options: workers=N|auto, log=LEVEL)");
+                        + "' is not key=value (options: " + KEYS + ")");
             }
             String key = part.substring(0, eq).strip();
             String value = part.substring(eq + 1).strip();
             switch (key) {
                 case "workers" -> workers = workers(value);
                 case "log" -> log = log(value);
-                default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: workers, log)");
+                case "shutdown-timeout" -> shutdownTimeoutMs = duration(key, value);
+                default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
-        return new Options(workers, log);
+        return new Options(workers, log, shutdownTimeoutMs);
     }
 
     private static int workers(String value) {
@@ -49,6 +54,22 @@ public record Options(int workers, String log) {
         }
         throw new IllegalArgumentException("option 'workers' must be a count from 1 to " + MAX_WORKERS
                 + " or 'auto', not '" + value + "'");
+    }
+
+    /** 30s, 500ms, 2m, or plain seconds. */
+    private static long duration(String key, String value) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)?").matcher(value);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("option '" + key + "' must be a duration such as 30s, 500ms or 2m, not '"
+                    + value + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        return switch (unit) {
+            case "ms" -> n;
+            case "m" -> n * 60_000;
+            default -> n * 1000;
+        };
     }
 
     private static String log(String value) {

@@ -21,13 +21,14 @@ import java.nio.charset.StandardCharsets;
  * BindOk      'O' address:addr port:int
  * BindError   'E' bindException:byte message:str
  * Handoff     'C' id:long address:addr port:short       with one descriptor, master to worker
+ * Ack         'A' id:long                               worker to master: the handoff was accepted
  * str = length:short UTF-8 bytes; addr = length:byte (4 or 16) bytes
  * </pre>
  */
 public final class Protocol {
     private Protocol() {}
 
-    public sealed interface Message permits Hello, Ready, BindRequest, BindOk, BindError, Handoff {}
+    public sealed interface Message permits Hello, Ready, BindRequest, BindOk, BindError, Handoff, Ack {}
 
     public record Hello(int worker, String secret, long pid) implements Message {}
 
@@ -47,6 +48,12 @@ public final class Protocol {
     public record BindError(boolean bindException, String message) implements Message {}
 
     public record Handoff(long id, InetSocketAddress peer) implements Message {}
+
+    /**
+     * The worker has the socket of handoff id. Until then the master keeps its
+     * own copy, and gives it to another worker if this one dies first.
+     */
+    public record Ack(long id) implements Message {}
 
     public static final class ProtocolException extends IOException {
         ProtocolException(String message) {
@@ -77,6 +84,8 @@ public final class Protocol {
         } else if (message instanceof BindError e) {
             b.put((byte) 'E').put((byte) (e.bindException() ? 1 : 0));
             putString(b, e.message());
+        } else if (message instanceof Ack a) {
+            b.put((byte) 'A').putLong(a.id());
         } else if (message instanceof Handoff c) {
             return handoff(c.id(), c.peer().getAddress().getAddress(), c.peer().getPort());
         }
@@ -108,6 +117,7 @@ public final class Protocol {
                         nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"));
                 case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())));
                 case 'E' -> new BindError(b.get() != 0, getString(b));
+                case 'A' -> new Ack(b.getLong());
                 case 'C' -> new Handoff(b.getLong(), new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));
                 default -> throw new ProtocolException("unknown message type " + (type & 0xff));
             };

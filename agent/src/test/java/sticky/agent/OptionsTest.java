@@ -10,20 +10,30 @@ class OptionsTest {
 
     @Test
     void defaultsAreOneWorkerPerProcessorAndInfoLogs() {
-        assertEquals(new Options(PROCESSORS, "info"), Options.parse(null));
-        assertEquals(new Options(PROCESSORS, "info"), Options.parse(""));
+        assertEquals(new Options(PROCESSORS, "info", 30_000), Options.parse(null));
+        assertEquals(new Options(PROCESSORS, "info", 30_000), Options.parse(""));
     }
 
     @Test
     void parsesEveryKey() {
-        assertEquals(new Options(4, "debug"), Options.parse("workers=4,log=DEBUG"));
-        assertEquals(new Options(PROCESSORS, "warn"), Options.parse(" workers = auto , log=warn"));
-        assertEquals(new Options(Options.MAX_WORKERS, "info"), Options.parse("workers=256"));
+        assertEquals(new Options(4, "debug", 30_000), Options.parse("workers=4,log=DEBUG"));
+        assertEquals(new Options(PROCESSORS, "warn", 30_000), Options.parse(" workers = auto , log=warn"));
+        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000), Options.parse("workers=256"));
+    }
+
+    @Test
+    void shutdownTimeoutIsADuration() {
+        assertEquals(500, Options.parse("shutdown-timeout=500ms").shutdownTimeoutMs());
+        assertEquals(45_000, Options.parse("shutdown-timeout=45s").shutdownTimeoutMs());
+        assertEquals(45_000, Options.parse("shutdown-timeout=45").shutdownTimeoutMs());
+        assertEquals(120_000, Options.parse("shutdown-timeout=2m").shutdownTimeoutMs());
+        assertEquals("option 'shutdown-timeout' must be a duration such as 30s, 500ms or 2m, not '1h'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("shutdown-timeout=1h")).getMessage());
     }
 
     @Test
     void errorsNameTheOption() {
-        assertEquals("unknown option 'wrokers' (options: workers, log)",
+        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("wrokers=2")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not '257'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=257")).getMessage());
@@ -31,7 +41,7 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=-1")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not ''",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
-        assertEquals("option '' is not key=value (options: workers=N|auto, log=LEVEL)",
+        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
     }
 }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import sticky.agent.Protocol.Ack;
 import sticky.agent.Protocol.BindError;
 import sticky.agent.Protocol.BindOk;
 import sticky.agent.Protocol.BindRequest;
@@ -31,7 +32,8 @@ class ProtocolTest {
                 new BindError(true, "Address already in use"),
                 new BindError(false, "Permission denied"),
                 new Handoff(Long.MAX_VALUE, new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 65535)),
-                new Handoff(7, new InetSocketAddress(InetAddress.getByName("::1"), 1)));
+                new Handoff(7, new InetSocketAddress(InetAddress.getByName("::1"), 1)),
+                new Ack(42));
     }
 
     @Test
@@ -71,7 +73,7 @@ class ProtocolTest {
             byte[] garbage = new byte[random.nextInt(64)];
             random.nextBytes(garbage);
             if (garbage.length > 0) {
-                garbage[0] = (byte) "HRBOEC".charAt(random.nextInt(6));
+                garbage[0] = (byte) "HRBOECA".charAt(random.nextInt(7));
             }
             try {
                 Protocol.decode(garbage);

@@ -1,13 +1,14 @@
 package sticky.agent.master;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
 import sticky.agent.Protocol;
+import sticky.agent.Protocol.Ack;
 import sticky.agent.Protocol.BindError;
 import sticky.agent.Protocol.BindOk;
 import sticky.agent.Protocol.BindRequest;
@@ -15,32 +16,38 @@ import sticky.agent.Protocol.Hello;
 import sticky.agent.Protocol.Message;
 import sticky.agent.Protocol.Ready;
 import sticky.agent.master.Listener.Route;
+import sticky.agent.unix.Libc;
 import sticky.agent.unix.UnixSocket;
 
 /**
  * The master's end of the control channel: a Unix socket in a directory only
  * the owner can enter. Each worker connects once to say hello (and holds that
  * connection: when it breaks, the worker knows the master is gone), and once
- * per server socket it binds. A connection's first message must carry the
- * cluster's secret and a valid worker id, or it is refused.
+ * per server socket it binds; that connection then carries the accepted
+ * sockets one way and their acknowledgements the other. A connection is
+ * refused unless its peer runs as the master's user (SO_PEERCRED) and its
+ * first message carries the cluster's secret and a valid worker id.
  */
 final class ControlServer {
     private static final Logger log = Logs.get();
+    /** How long a closed route waits to learn whether its worker died. */
+    private static final long DEATH_WAIT_MS = 1000;
 
     private final Path path;
     private final byte[] secret;
     private final int workers;
     private final Listeners listeners;
-    private final Consumer<Hello> onHello;
+    private final Supervisor supervisor;
+    private final int uid = Libc.getuid();
     private int fd = -1;
     private volatile boolean closed;
 
-    ControlServer(Path path, String secret, int workers, Listeners listeners, Consumer<Hello> onHello) {
+    ControlServer(Path path, String secret, int workers, Listeners listeners, Supervisor supervisor) {
         this.path = path;
         this.secret = secret.getBytes(StandardCharsets.UTF_8);
         this.workers = workers;
         this.listeners = listeners;
-        this.onHello = onHello;
+        this.supervisor = supervisor;
     }
 
     void start() throws IOException {
@@ -72,53 +79,64 @@ final class ControlServer {
 
     private void serve(int connection) {
         Route route = null;
+        long pid = -1;
         byte[] buffer = new byte[4096];
         try {
+            UnixSocket.Peer peer = UnixSocket.peer(connection);
+            pid = peer.pid();
+            if (peer.uid() != uid) {
+                log.warn("refused a control connection from pid {}: user {} is not the master's", pid, peer.uid());
+                return;
+            }
             Message first = Protocol.decode(UnixSocket.receive(connection, buffer));
             if (first instanceof Hello hello && authorized(hello.worker(), hello.secret())) {
-                onHello.accept(hello);
+                supervisor.ready(hello.worker(), pid);
                 UnixSocket.send(connection, Protocol.encode(new Ready()));
             } else if (first instanceof BindRequest request && authorized(request.worker(), request.secret())) {
-                route = bind(request, connection);
+                route = bind(request, connection, pid);
                 if (route == null) {
                     return;
                 }
             } else {
-                log.warn("refused a control connection: unexpected or unauthorised {}", first.getClass().getSimpleName());
+                log.warn("refused a control connection from pid {}: not a worker of this master", pid);
                 return;
             }
-            // Hold the connection until the worker closes it (or dies): for a route,
-            // that is the application closing its server socket.
-            while (UnixSocket.receive(connection, buffer) != null) {
-                log.debug("ignored an unexpected control message");
+            // Hold the connection until the worker closes it or dies. On a route, it
+            // acknowledges each socket it accepts; its end is the server socket's close.
+            byte[] message;
+            while ((message = UnixSocket.receive(connection, buffer)) != null) {
+                if (route != null && Protocol.decode(message) instanceof Ack ack) {
+                    route.acknowledged(ack.id());
+                }
             }
         } catch (IOException e) {
-            log.warn("control connection: {}", e.getMessage());
+            log.warn("control connection from pid {}: {}", pid, e.getMessage());
         } finally {
             if (route != null) {
-                listeners.release(route);
+                listeners.release(route, supervisor.exits(pid, DEATH_WAIT_MS));
             } else {
                 UnixSocket.close(connection);
             }
         }
     }
 
-    private Route bind(BindRequest request, int connection) throws IOException {
+    private Route bind(BindRequest request, int connection, long pid) throws IOException {
         Route route;
         try {
-            route = listeners.bind(request, connection);
+            route = listeners.bind(request, connection, pid);
         } catch (IOException e) {
             UnixSocket.send(connection, Protocol.encode(
-                    new BindError(e instanceof java.net.BindException, String.valueOf(e.getMessage()))));
+                    new BindError(e instanceof BindException, String.valueOf(e.getMessage()))));
             return null;
         }
         try {
+            // The answer first: it must be the first message on this connection, before any socket.
             UnixSocket.send(connection, Protocol.encode(new BindOk(route.listener.localAddress())));
         } catch (IOException e) {
-            listeners.release(route);
+            listeners.release(route, true);
             throw e;
         }
-        route.activate();
+        supervisor.bound(route);
         return route;
     }
 

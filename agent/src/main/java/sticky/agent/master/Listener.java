@@ -6,7 +6,11 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import sticky.agent.ClientHash;
 import sticky.agent.JdkAccess;
@@ -20,60 +24,81 @@ import sticky.agent.unix.Sockaddr;
 /**
  * One listening TCP socket the master owns on behalf of the workers that
  * bound it. Its thread accepts, hashes the client address to a worker slot and
- * passes the socket to that worker; it never reads a byte of the connection.
- * A slot without a live worker gives its clients to the next live slot, so the
- * clients of the other slots never move.
+ * passes the socket to that slot's live route; it never reads a byte of the
+ * connection. A slot without a live route gives its clients to the next live
+ * slot, so the clients of the other slots never move. With no live route at
+ * all, the thread stops accepting and connections wait in the kernel's
+ * backlog for a worker to come (back).
  */
 final class Listener {
     private static final Logger log = Logs.get();
     static final int BACKLOG = 1024;
+    private static final ThreadLocal<FdPasser> PASSERS = ThreadLocal.withInitial(FdPasser::new);
 
-    /** A worker's connection for this listener, keyed by its slot (worker id - 1). */
+    /** A connection the master has handed over and keeps a copy of until the worker acknowledges it. */
+    record Pending(int fd, byte[] address, int port) {}
+
+    /** One worker process's connection for this listener. */
     static final class Route {
         final Listener listener;
         final int worker;
+        final long pid;
         private final int connection;
-        private volatile boolean active;
+        private final Map<Long, Pending> pending = new HashMap<>();
         private boolean closed;
 
-        Route(Listener listener, int worker, int connection) {
+        Route(Listener listener, int worker, long pid, int connection) {
             this.listener = listener;
             this.worker = worker;
+            this.pid = pid;
             this.connection = connection;
         }
 
-        /** Eligible for connections once the worker has its bind answer. */
-        void activate() {
-            active = true;
-            listener.startAccepting();
-        }
-
-        synchronized int pass(FdPasser passer, int fd, byte[] payload) {
+        /** Sends the socket; on success it is pending until acknowledged. Returns 0 or the errno. */
+        synchronized int pass(FdPasser passer, long id, Pending connection, byte[] payload) {
             // Under the lock so that close() cannot free the descriptor number mid-send.
-            return closed ? Libc.EPIPE : passer.send(connection, fd, payload, payload.length);
+            if (closed) {
+                return Libc.EPIPE;
+            }
+            int errno = passer.send(this.connection, connection.fd(), payload, payload.length);
+            if (errno == 0) {
+                pending.put(id, connection);
+            }
+            return errno;
         }
 
-        synchronized void close() {
-            if (!closed) {
-                closed = true;
-                Libc.close(connection);
+        synchronized void acknowledged(long id) {
+            Pending p = pending.remove(id);
+            if (p != null) {
+                Libc.close(p.fd());
             }
+        }
+
+        /** Closes the connection to the worker; returns what it never acknowledged. */
+        synchronized List<Pending> close() {
+            closed = true;
+            Libc.close(connection);
+            List<Pending> unacknowledged = new ArrayList<>(pending.values());
+            pending.clear();
+            return unacknowledged;
         }
     }
 
     private final ServerSocketChannel channel;
     private final int fd;
     private final InetSocketAddress local;
-    private final AtomicReferenceArray<Route> routes;
+    private final List<Route> routes = new ArrayList<>();
+    /** The route each slot's connections go to; replaced whole, read without a lock. */
+    private volatile Route[] live;
+    private final AtomicLong handoffs = new AtomicLong();
     private final Thread acceptor;
     private volatile boolean closing;
-    private long handoffs;
 
     private Listener(ServerSocketChannel channel, int slots) throws IOException {
         this.channel = channel;
         this.fd = JdkAccess.channelFd(channel);
         this.local = (InetSocketAddress) channel.getLocalAddress();
-        this.routes = new AtomicReferenceArray<>(slots);
+        this.live = new Route[slots];
         this.acceptor = new Thread(this::acceptLoop, "sticky-listener-" + local.getPort());
         this.acceptor.setDaemon(true);
     }
@@ -88,6 +113,7 @@ final class Listener {
             }
             channel.bind(new InetSocketAddress(request.address(), request.port()), BACKLOG);
             Listener listener = new Listener(channel, slots);
+            listener.acceptor.start();
             log.info("listening on {}", listener.local);
             return listener;
         } catch (IOException | RuntimeException e) {
@@ -96,70 +122,107 @@ final class Listener {
         }
     }
 
-    /**
-     * Accepting starts when the first worker is ready for connections; until
-     * then they wait in the kernel's backlog rather than find no worker.
-     */
-    private synchronized void startAccepting() {
-        if (acceptor.getState() == Thread.State.NEW && !closing) {
-            acceptor.start();
-        }
-    }
-
     InetSocketAddress localAddress() {
         return local;
     }
 
-    Route add(int worker, int connection) {
-        Route route = new Route(this, worker, connection);
-        Route previous = routes.getAndSet(worker - 1, route);
-        if (previous != null) {
-            previous.close();
-        }
+    synchronized Route add(int worker, long pid, int connection) {
+        Route route = new Route(this, worker, pid, connection);
+        routes.add(route);
         return route;
     }
 
-    /** Removes the route if it is still the slot's; true when no route is left. */
-    boolean remove(Route route) {
-        routes.compareAndSet(route.worker - 1, route, null);
-        route.close();
-        for (int i = 0; i < routes.length(); i++) {
-            if (routes.get(i) != null) {
-                return false;
+    /** Makes route its slot's live route. */
+    synchronized void goLive(Route route) {
+        if (routes.contains(route)) {
+            Route[] next = live.clone();
+            next[route.worker - 1] = route;
+            live = next;
+            notifyAll();
+        }
+    }
+
+    /** Makes the route of process pid its slot's live route, if it has one here. */
+    synchronized void promote(int worker, long pid) {
+        for (Route route : routes) {
+            if (route.worker == worker && route.pid == pid) {
+                goLive(route);
             }
         }
-        return true;
+    }
+
+    synchronized boolean hasRouteOf(long pid) {
+        return routes.stream().anyMatch(r -> r.pid == pid);
+    }
+
+    synchronized boolean isEmpty() {
+        return routes.isEmpty();
+    }
+
+    /** Removes the route; returns the connections its worker never acknowledged. */
+    synchronized List<Pending> remove(Route route) {
+        routes.remove(route);
+        if (live[route.worker - 1] == route) {
+            Route[] next = live.clone();
+            next[route.worker - 1] = null;
+            live = next;
+        }
+        return route.close();
+    }
+
+    /** Hands connections again, to the live routes now; closes what no worker takes. */
+    void redispatch(List<Pending> connections) {
+        for (Pending p : connections) {
+            if (!dispatch(p, PASSERS.get())) {
+                log.warn("a connection to {} was lost with its worker: no other worker took it", local);
+                Libc.close(p.fd());
+            }
+        }
+        if (!connections.isEmpty()) {
+            log.info("handed {} unaccepted connection(s) to {} to other workers", connections.size(), local);
+        }
     }
 
     void close() {
         closing = true;
+        synchronized (this) {
+            notifyAll();
+        }
         // A thread blocked in accept4 does not wake when its descriptor is closed; shutdown wakes it.
         Libc.shutdown(fd, Libc.SHUT_RDWR);
         try {
-            synchronized (this) {
-                if (acceptor.getState() != Thread.State.NEW) {
-                    acceptor.join(1000);
-                }
-            }
+            acceptor.join(1000);
             channel.close();
         } catch (IOException e) {
             log.warn("closing listener {}: {}", local, e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (int i = 0; i < routes.length(); i++) {
-            Route r = routes.getAndSet(i, null);
-            if (r != null) {
-                r.close();
+        List<Route> all;
+        synchronized (this) {
+            all = new ArrayList<>(routes);
+            routes.clear();
+            live = new Route[live.length];
+        }
+        for (Route r : all) {
+            for (Pending p : r.close()) {
+                Libc.close(p.fd());
             }
         }
         log.info("closed listener on {}", local);
     }
 
+    private synchronized boolean awaitLiveRoute() throws InterruptedException {
+        while (!closing && java.util.Arrays.stream(live).allMatch(r -> r == null)) {
+            wait();
+        }
+        return !closing;
+    }
+
     private void acceptLoop() {
-        FdPasser passer = new FdPasser();
+        FdPasser passer = PASSERS.get();
         try (Memory sockaddr = new Memory(Sockaddr.MAX_SIZE); Memory length = new Memory(4)) {
-            while (!closing) {
+            while (awaitLiveRoute()) {
                 length.setInt(0, Sockaddr.MAX_SIZE);
                 int client = Libc.accept4(fd, sockaddr, length, Libc.SOCK_CLOEXEC);
                 if (client < 0) {
@@ -178,10 +241,10 @@ final class Listener {
                     log.error("accept on {} failed: {}; listener stopped", local, Libc.strerror(errno));
                     return;
                 }
-                try {
-                    dispatch(client, Sockaddr.address(sockaddr), Sockaddr.port(sockaddr), passer);
-                } finally {
-                    Libc.close(client); // the worker holds its own copy now
+                byte[] address = Sockaddr.address(sockaddr);
+                if (address == null || !dispatch(new Pending(client, address, Sockaddr.port(sockaddr)), passer)) {
+                    log.warn("no worker took a connection on {}; closed it", local);
+                    Libc.close(client);
                 }
             }
         } catch (InterruptedException e) {
@@ -189,24 +252,22 @@ final class Listener {
         }
     }
 
-    private void dispatch(int client, byte[] address, int port, FdPasser passer) {
-        if (address == null) {
-            return;
-        }
-        byte[] payload = Protocol.handoff(++handoffs, address, port);
-        int slots = routes.length();
-        int slot = ClientHash.slot(address, slots);
-        for (int i = 0; i < slots; i++) {
-            Route route = routes.get((slot + i) % slots);
-            if (route == null || !route.active) {
+    private boolean dispatch(Pending connection, FdPasser passer) {
+        long id = handoffs.incrementAndGet();
+        byte[] payload = Protocol.handoff(id, connection.address(), connection.port());
+        Route[] routes = live;
+        int slot = ClientHash.slot(connection.address(), routes.length);
+        for (int i = 0; i < routes.length; i++) {
+            Route route = routes[(slot + i) % routes.length];
+            if (route == null) {
                 continue;
             }
-            int errno = route.pass(passer, client, payload);
+            int errno = route.pass(passer, id, connection, payload);
             if (errno == 0) {
-                return;
+                return true;
             }
             log.debug("worker {} did not take a connection on {}: {}", route.worker, local, Libc.strerror(errno));
         }
-        log.warn("no worker took a connection on {}; closed it", local);
+        return false;
     }
 }

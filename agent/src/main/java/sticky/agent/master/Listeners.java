@@ -4,52 +4,93 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import sticky.agent.Protocol.BindRequest;
+import sticky.agent.master.Listener.Pending;
 import sticky.agent.master.Listener.Route;
+import sticky.agent.unix.Libc;
 
 /**
  * The master's listeners by what workers asked for, as in Node's cluster: the
- * first bind of an address and port opens the listener, later ones join it,
- * the last close closes it. Port 0 is one shared ephemeral port per address
- * (and per index, so an application binding port 0 twice gets two ports).
+ * first bind of an address and port opens the listener, later ones join it.
+ * Port 0 is one shared ephemeral port per address (and per index, so an
+ * application binding port 0 twice gets two ports). When the application
+ * closes its last server socket on a listener, the listener closes; when its
+ * worker died instead, the listener stays for the worker's successor.
  */
 final class Listeners {
     private record Key(int family, InetAddress address, int port, int index) {}
 
     private final int slots;
     private final Map<Key, Listener> byKey = new HashMap<>();
-    private final Map<Listener, Key> keys = new HashMap<>();
 
     Listeners(int slots) {
         this.slots = slots;
     }
 
-    /** Joins or opens the listener; the route is inactive until {@link Route#activate()}. */
-    synchronized Route bind(BindRequest request, int connection) throws IOException {
+    /** Joins or opens the listener; the route is not live until {@link Listener#goLive}. */
+    synchronized Route bind(BindRequest request, int connection, long pid) throws IOException {
         Key key = new Key(request.family(), request.address(), request.port(), request.index());
         Listener listener = byKey.get(key);
         if (listener == null) {
             listener = Listener.open(request, slots);
             byKey.put(key, listener);
-            keys.put(listener, key);
         }
-        return listener.add(request.worker(), connection);
+        Route route = listener.add(request.worker(), pid, connection);
+        notifyAll();
+        return route;
     }
 
-    synchronized void release(Route route) {
+    /** The route's connection ended: the application closed its server socket, or its worker died. */
+    synchronized void release(Route route, boolean workerDied) {
         Listener listener = route.listener;
-        if (listener.remove(route) && keys.containsKey(listener)) {
-            byKey.remove(keys.remove(listener));
+        List<Pending> unacknowledged = listener.remove(route);
+        if (listener.isEmpty() && !workerDied && byKey.containsValue(listener)) {
+            byKey.values().remove(listener);
+            unacknowledged.forEach(p -> Libc.close(p.fd())); // no worker is left to take them
             listener.close();
+        } else {
+            listener.redispatch(unacknowledged);
+        }
+    }
+
+    /** Makes process pid's routes the live ones of its slot. */
+    synchronized void promote(int worker, long pid) {
+        byKey.values().forEach(l -> l.promote(worker, pid));
+    }
+
+    /** Whether process next has a route on every listener where process previous has one. */
+    synchronized boolean covers(long next, long previous) {
+        return byKey.values().stream().allMatch(l -> !l.hasRouteOf(previous) || l.hasRouteOf(next));
+    }
+
+    /** Waits until condition holds (checked after every bind) or the time is up. */
+    synchronized boolean await(BooleanSupplier condition, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (!condition.getAsBoolean()) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                return false;
+            }
+            wait(Math.min(left, 100)); // also re-checks conditions that do not depend on binds
+        }
+        return true;
+    }
+
+    /** Closes the listeners no worker holds, once no worker will come back for them. */
+    synchronized void closeEmpty() {
+        for (Listener listener : new ArrayList<>(byKey.values())) {
+            if (listener.isEmpty()) {
+                byKey.values().remove(listener);
+                listener.close();
+            }
         }
     }
 
     synchronized void closeAll() {
-        for (Listener listener : new ArrayList<>(keys.keySet())) {
-            listener.close();
-        }
+        byKey.values().forEach(Listener::close);
         byKey.clear();
-        keys.clear();
     }
 }

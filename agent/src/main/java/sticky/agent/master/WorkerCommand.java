@@ -3,6 +3,9 @@ package sticky.agent.master;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The command a worker is started with: exactly this JVM's own command line,
@@ -11,8 +14,21 @@ import java.util.List;
  * JDK_JAVA_OPTIONS, which the worker inherits in its environment and would
  * apply a second time. The -javaagent option is part of the command, so the
  * worker runs the agent too; the environment tells it that it is a worker.
+ *
+ * <p>JVM options that open a port of their own are given a port per worker, as
+ * Node's cluster does for --inspect: the JDWP debugger's {@code address} and
+ * JMX's {@code com.sun.management.jmxremote.port} and {@code .rmi.port} get
+ * the worker id added (and the worker count as well for the replacement
+ * started by a rolling restart, which runs beside the worker it replaces).
  */
 final class WorkerCommand {
+    /** JVM options whose value is the next argument (java -help, JDK 17 to 25). */
+    private static final Set<String> WITH_VALUE = Set.of("-cp", "-classpath", "--class-path", "-p", "--module-path",
+            "--upgrade-module-path", "--add-modules", "--add-exports", "--add-opens", "--add-reads", "--patch-module",
+            "--limit-modules", "--enable-native-access", "--source");
+    private static final Pattern JDWP_ADDRESS = Pattern.compile("((?:^|,)address=(?:[^,]*:)?)(\\d+)(?=,|$)");
+    private static final Pattern JMX_PORT = Pattern.compile("(-Dcom\\.sun\\.management\\.jmxremote\\.(?:rmi\\.)?port=)(\\d+)");
+
     private WorkerCommand() {}
 
     static List<String> ofThisProcess() {
@@ -23,5 +39,38 @@ final class WorkerCommand {
         command.add(java);
         command.addAll(Arrays.asList(args));
         return command;
+    }
+
+    /** command (java first) for worker id of workers; alternate: a rolling restart's replacement. */
+    static List<String> forWorker(List<String> command, int id, int workers, boolean alternate) {
+        int offset = id + (alternate ? workers : 0);
+        List<String> result = new ArrayList<>(command);
+        for (int i = 1; i < result.size(); i++) {
+            String arg = result.get(i);
+            if (arg.equals("-jar") || arg.equals("-m") || arg.equals("--module") || !arg.startsWith("-")) {
+                break; // the JVM options end here: the rest is the application's
+            }
+            if (WITH_VALUE.contains(arg)) {
+                i++;
+            } else if (arg.startsWith("-agentlib:jdwp=") || arg.startsWith("-Xrunjdwp:")) {
+                int start = arg.indexOf(arg.startsWith("-X") ? ':' : '=') + 1;
+                result.set(i, arg.substring(0, start) + shift(JDWP_ADDRESS, arg.substring(start), offset));
+            } else if (arg.startsWith("-Dcom.sun.management.jmxremote.")) {
+                result.set(i, shift(JMX_PORT, arg, offset));
+            }
+        }
+        return result;
+    }
+
+    /** Adds offset to the port the pattern's second group matches; port 0 (any) stays 0. */
+    private static String shift(Pattern pattern, String text, int offset) {
+        Matcher m = pattern.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            int port = Integer.parseInt(m.group(2));
+            m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + (port == 0 ? 0 : port + offset)));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 }

@@ -25,6 +25,7 @@ public final class Libc {
     public static final int SOCK_CLOEXEC = 0x80000;
     public static final int SOL_SOCKET = 1;
     public static final int SO_TYPE = 3;
+    public static final int SO_PEERCRED = 17;
     public static final int SO_RCVBUF = 8;
     public static final int SO_DOMAIN = 39;
     public static final int SCM_RIGHTS = 1;
@@ -36,6 +37,7 @@ public final class Libc {
     public static final int F_SETFL = 4;
     public static final int O_NONBLOCK = 0x800;
     public static final int SHUT_RDWR = 2;
+    public static final short POLLOUT = 4;
 
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
@@ -73,10 +75,24 @@ public final class Libc {
 
     public static native int getsockopt(int fd, int level, int name, Pointer value, Pointer len);
 
+    public static native int poll(Pointer fds, long count, int timeoutMs);
+
     public static native String strerror(int errno);
+
+    public static native int getuid();
 
     public static int errno() {
         return Native.getLastError();
+    }
+
+    /** Waits up to timeoutMs for fd to accept writes; false on timeout or error. */
+    public static boolean awaitWritable(int fd, int timeoutMs) {
+        try (com.sun.jna.Memory pollfd = new com.sun.jna.Memory(8)) { // struct pollfd { int fd; short events, revents; }
+            pollfd.setInt(0, fd);
+            pollfd.setShort(4, POLLOUT);
+            pollfd.setShort(6, (short) 0);
+            return poll(pollfd, 1, timeoutMs) > 0 && (pollfd.getShort(6) & POLLOUT) != 0;
+        }
     }
 
     /** getsockopt for an int option; -1 with errno set on failure. */

@@ -76,6 +76,19 @@ public final class UnixSocket {
         }
     }
 
+    /** Who is at the other end: SO_PEERCRED, as the kernel recorded it at connect. */
+    public record Peer(long pid, int uid) {}
+
+    public static Peer peer(int fd) throws IOException {
+        try (com.sun.jna.Memory ucred = new com.sun.jna.Memory(12); com.sun.jna.Memory len = new com.sun.jna.Memory(4)) {
+            len.setInt(0, 12); // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+            if (Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PEERCRED, ucred, len) < 0) {
+                throw error("getsockopt(SO_PEERCRED)");
+            }
+            return new Peer(ucred.getInt(0), ucred.getInt(4));
+        }
+    }
+
     public static void close(int fd) {
         if (fd >= 0) {
             Libc.close(fd);

@@ -14,7 +14,10 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import sticky.agent.Logs;
 import sticky.agent.Protocol;
+import sticky.agent.Protocol.Ack;
 import sticky.agent.Protocol.Handoff;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
@@ -31,6 +34,8 @@ final class StickySocket {
     private static final Set<SocketOption<?>> INHERITED = Set.of(StandardSocketOptions.SO_RCVBUF,
             StandardSocketOptions.IP_TOS);
 
+    private static final Logger log = Logs.get();
+    private static final long ACK_PATIENCE_NS = 5_000_000_000L;
     private static final ThreadLocal<Receiver> RECEIVERS = ThreadLocal.withInitial(Receiver::new);
 
     private static final class Receiver {
@@ -95,18 +100,42 @@ final class StickySocket {
         if (socket < 0) {
             throw new SocketException(r.received.truncated ? "Too many open files" : "sticky: a handoff without a socket");
         }
+        Handoff handoff;
         try {
-            Handoff handoff = (Handoff) Protocol.decode(Arrays.copyOf(r.payload, (int) r.received.length));
+            handoff = (Handoff) Protocol.decode(Arrays.copyOf(r.payload, (int) r.received.length));
             JdkNet.setFdVal(newfd, socket);
             isaa[0] = handoff.peer();
         } catch (IOException | ClassCastException e) {
             Libc.close(socket);
             throw new SocketException("sticky: bad handoff from the master: " + e.getMessage());
         }
+        acknowledge(handoff.id());
         for (Map.Entry<SocketOption<?>, Object> option : forAccepted.entrySet()) {
             JdkNet.setSocketOption(newfd, family, option.getKey(), option.getValue());
         }
         return 1;
+    }
+
+    /**
+     * Tells the master this worker holds the socket now, so that it closes its
+     * copy; an unacknowledged socket goes to another worker if this one dies.
+     * The descriptor may be non-blocking: wait briefly for room when the
+     * master is behind on reading acknowledgements.
+     */
+    private void acknowledge(long id) {
+        byte[] ack = Protocol.encode(new Ack(id));
+        long deadline = System.nanoTime() + ACK_PATIENCE_NS;
+        while (Libc.send(number, ack, ack.length, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL) < 0) {
+            int errno = Libc.errno();
+            if (errno == Libc.EINTR) {
+                continue;
+            }
+            if (errno != Libc.EAGAIN || System.nanoTime() > deadline) {
+                log.debug("could not acknowledge handoff {}: {}", id, Libc.strerror(errno));
+                return;
+            }
+            Libc.awaitWritable(number, 100);
+        }
     }
 
     void setOption(SocketOption<?> name, Object value) {

@@ -1,0 +1,33 @@
+package sticky.agent.master;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WorkerCommandTest {
+    @Test
+    void debuggerAndJmxPortsGetTheWorkerIdAdded() {
+        List<String> command = List.of("/jdk/bin/java", "-agentlib:jdwp=transport=dt_socket,server=y,address=*:5005",
+                "-Dcom.sun.management.jmxremote.port=9010", "-Dcom.sun.management.jmxremote.rmi.port=9020",
+                "-Dcom.sun.management.jmxremote.ssl=false", "-jar", "app.jar", "-Dcom.sun.management.jmxremote.port=1");
+        assertEquals(List.of("/jdk/bin/java", "-agentlib:jdwp=transport=dt_socket,server=y,address=*:5008",
+                "-Dcom.sun.management.jmxremote.port=9013", "-Dcom.sun.management.jmxremote.rmi.port=9023",
+                "-Dcom.sun.management.jmxremote.ssl=false", "-jar", "app.jar", "-Dcom.sun.management.jmxremote.port=1"),
+                WorkerCommand.forWorker(command, 3, 4, false));
+    }
+
+    @Test
+    void aReplacementGetsPortsBesideTheWorkerItReplaces() {
+        List<String> command = List.of("java", "-Xrunjdwp:transport=dt_socket,address=5005,server=y", "Main");
+        assertEquals(List.of("java", "-Xrunjdwp:transport=dt_socket,address=5011,server=y", "Main"),
+                WorkerCommand.forWorker(command, 2, 4, true));
+    }
+
+    @Test
+    void portZeroAndProgramArgumentsAreLeftAlone() {
+        List<String> command = List.of("java", "-cp", "-agentlib:jdwp=address=5005", "-agentlib:jdwp=address=localhost:0",
+                "Main", "-agentlib:jdwp=address=5005");
+        assertEquals(command, WorkerCommand.forWorker(command, 1, 2, false));
+    }
+}
