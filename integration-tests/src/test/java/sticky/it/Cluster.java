@@ -46,19 +46,24 @@ final class Cluster implements AutoCloseable {
 
     /** The app under the agent; options as after "sticky.jar=". */
     static Cluster withAgent(String options, Class<?> app, String... args) throws IOException {
-        return new Cluster(command("-javaagent:" + JAR + (options.isEmpty() ? "" : "=" + options), app, args));
+        return withAgent(options, List.of(), app, args);
+    }
+
+    /** The app under the agent, with more JVM options. */
+    static Cluster withAgent(String options, List<String> jvmOptions, Class<?> app, String... args) throws IOException {
+        List<String> jvm = new ArrayList<>(jvmOptions);
+        jvm.add("-javaagent:" + JAR + (options.isEmpty() ? "" : "=" + options));
+        return new Cluster(command(jvm, app, args));
     }
 
     /** The same app as a plain JVM, to compare with. */
     static Cluster withoutAgent(Class<?> app, String... args) throws IOException {
-        return new Cluster(command(null, app, args));
+        return new Cluster(command(List.of(), app, args));
     }
 
-    private static List<String> command(String agent, Class<?> app, String... args) {
+    private static List<String> command(List<String> jvmOptions, Class<?> app, String... args) {
         List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1"));
-        if (agent != null) {
-            command.add(agent);
-        }
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classPath());
         command.add(app.getName());
@@ -143,6 +148,17 @@ final class Cluster implements AutoCloseable {
 
     private void rememberWorkers() {
         process.descendants().forEach(started::add);
+    }
+
+    /**
+     * Sends a signal to the master with kill(1). (Process.destroy() would send
+     * SIGTERM too, but it also closes the process's output, which tests read.)
+     */
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+        if (kill.waitFor() != 0) {
+            fail("kill -" + name + " " + process.pid() + " failed");
+        }
     }
 
     Integer waitForExit(Duration timeout) throws InterruptedException {

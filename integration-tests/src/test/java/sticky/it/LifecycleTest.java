@@ -63,8 +63,7 @@ class LifecycleTest {
             int port = cluster.awaitPort(2);
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 1, Clients::http);
             List<ProcessHandle> workers = cluster.workers();
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(cluster.process().pid())).start();
-            assertEquals(0, kill.waitFor());
+            cluster.signal(signal);
             Integer code = cluster.waitForExit(Duration.ofSeconds(60));
             assertNotNull(code, "the master must stop");
             assertEquals(0, code.intValue());

@@ -76,8 +76,8 @@ final class StickyNet {
 
     void bind(boolean knownServer, ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port)
             throws IOException {
-        if (!knownServer && serverDescriptors.get(fd) == null) {
-            JdkNet.bind(family, fd, addr, port); // a client socket's bind
+        if (!knownServer && serverDescriptors.get(fd) == null || boundForTheJvm()) {
+            JdkNet.bind(family, fd, addr, port); // a client socket's bind, or the JVM's own server
             return;
         }
         int number = JdkNet.fdVal(fd);
@@ -91,6 +91,18 @@ final class StickyNet {
         sockets.put(fd, socket);
         refreshNumbers();
         log.debug("worker {}: server socket bound to {} through the master", worker, bound);
+    }
+
+    /**
+     * Server sockets the JVM opens for itself stay the worker's own: the JMX
+     * agent's and RMI's (their clients must reach this very worker, which
+     * gets a port of its own, see WorkerCommand).
+     */
+    private static boolean boundForTheJvm() {
+        return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> {
+            String c = f.getClassName();
+            return c.startsWith("sun.rmi.") || c.startsWith("jdk.internal.agent.") || c.startsWith("sun.management.");
+        }));
     }
 
     /** Asks the master to listen; on success the connection replaces the server socket's descriptor. */

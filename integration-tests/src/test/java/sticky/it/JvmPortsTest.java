@@ -1,0 +1,95 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.RuntimeMXBean;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.SelectorApp;
+
+/** JVM options that open ports of their own: each worker gets its own port, the id added. */
+@Timeout(180)
+class JvmPortsTest {
+    @Test
+    void theDebuggerAndJmxListenOnTheirPortPlusTheWorkerId() throws Exception {
+        int jdwp = freePorts(3);
+        int jmx = freePorts(3);
+        List<String> jvm = List.of(
+                "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:" + jdwp,
+                "-Dcom.sun.management.jmxremote.port=" + jmx, "-Dcom.sun.management.jmxremote.rmi.port=" + jmx,
+                "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
+                "-Dcom.sun.management.jmxremote.host=127.0.0.1", "-Djava.rmi.server.hostname=127.0.0.1");
+        try (Cluster cluster = Cluster.withAgent("workers=2", jvm, SelectorApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 1, Clients::line);
+            Pattern started = Pattern.compile("INFO sticky - worker (\\d) started, pid (\\d+)");
+            for (String line : cluster.await(l -> started.matcher(l).matches(), 2, Cluster.START)) {
+                Matcher m = started.matcher(line);
+                m.matches();
+                int id = Integer.parseInt(m.group(1));
+                long pid = Long.parseLong(m.group(2));
+                assertEquals("JDWP-Handshake", jdwpHandshake(jdwp + id), "debugger of worker " + id);
+                assertEquals(pid, jmxPid(jmx + id), "JMX of worker " + id);
+            }
+            assertEquals("JDWP-Handshake", jdwpHandshake(jdwp), "the master keeps the debugger port as given");
+        }
+    }
+
+    private static String jdwpHandshake(int port) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write("JDWP-Handshake".getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readNBytes(14), StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static long jmxPid(int port) throws IOException {
+        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi");
+        try (JMXConnector connector = JMXConnectorFactory.connect(url)) {
+            return ManagementFactory.newPlatformMXBeanProxy(connector.getMBeanServerConnection(),
+                    ManagementFactory.RUNTIME_MXBEAN_NAME, RuntimeMXBean.class).getPid();
+        }
+    }
+
+    /** A port p such that p to p + count - 1 are free on loopback now. */
+    static int freePorts(int count) throws IOException {
+        while (true) {
+            int base;
+            try (ServerSocket probe = new ServerSocket(0)) {
+                base = probe.getLocalPort();
+            }
+            if (base + count > 65535) {
+                continue;
+            }
+            List<ServerSocket> held = new ArrayList<>();
+            try {
+                for (int p = base; p < base + count; p++) {
+                    ServerSocket s = new ServerSocket();
+                    held.add(s);
+                    s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
+                }
+                return base;
+            } catch (IOException taken) {
+                // try another range
+            } finally {
+                for (ServerSocket s : held) {
+                    s.close();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.GracefulHttpApp;
+
+/** SIGHUP replaces every worker, one at a time, while clients keep coming: no request fails. */
+@Timeout(240)
+class RollingRestartTest {
+    @Test
+    void noRequestFailsDuringARollingRestartUnderLoad() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", GracefulHttpApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            List<InetAddress> sources = Clients.ipv4(8);
+            Set<Long> oldWorkers = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+            long requestsDuringRestart;
+            try (Load load = new Load(port, sources.subList(0, 4), sources.subList(4, 8))) {
+                while (load.requests() < 200) {
+                    Thread.sleep(10); // load is flowing
+                }
+                long before = load.requests();
+                cluster.signal("HUP");
+                cluster.await(l -> l.equals("INFO sticky - rolling restart done"), 1, Cluster.START);
+                requestsDuringRestart = load.requests() - before;
+                long after = load.requests();
+                while (load.requests() < after + 200) {
+                    Thread.sleep(10); // and still flowing on the new workers
+                }
+                load.close();
+                assertEquals(List.of(), load.failures());
+            }
+            Set<Long> newWorkers = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+            assertEquals(2, newWorkers.size());
+            assertTrue(java.util.Collections.disjoint(oldWorkers, newWorkers), "every worker was replaced");
+            Map<InetAddress, String> after = Routing.assertSticky(cluster, port, sources, 2, Clients::http);
+            assertTrue(newWorkers.containsAll(after.values().stream().map(Long::parseLong).collect(Collectors.toSet())));
+            System.out.println("rolling restart: " + requestsDuringRestart + " requests served during it, none failed");
+        }
+    }
+
+    @Test
+    void aReplacementThatCannotStartLeavesTheOldWorkerServing() throws Exception {
+        // The "new version" fails at start: BreakableApp reads a marker file, as a broken deploy.
+        java.nio.file.Path broken = java.nio.file.Files.createTempFile("sticky-broken", ".marker");
+        java.nio.file.Files.delete(broken);
+        try (Cluster cluster = Cluster.withAgent("workers=2", sticky.it.apps.BreakableApp.class, "0", broken.toString())) {
+            int port = cluster.awaitPort(2);
+            Set<Long> workers = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+            java.nio.file.Files.writeString(broken, "the next start fails");
+            cluster.signal("HUP");
+            cluster.await(l -> l.contains("rolling restart stopped; the remaining workers keep running"), 1, Cluster.START);
+            cluster.await(l -> l.matches("ERROR sticky - worker 1: replacement pid \\d+ exited with code 3; pid \\d+ keeps serving"),
+                    1, Cluster.START);
+            assertEquals(workers, cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet()));
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::line);
+        } finally {
+            java.nio.file.Files.deleteIfExists(broken);
+        }
+    }
+
+}
