@@ -38,6 +38,8 @@ class RollingRestartTest {
                 load.close();
                 assertEquals(List.of(), load.failures());
             }
+            assertTrue(cluster.output().lines().noneMatch(l -> l.contains("exited with code")),
+                    "no worker may fail during the restart: " + cluster.output());
             Set<Long> newWorkers = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
             assertEquals(2, newWorkers.size());
             assertTrue(java.util.Collections.disjoint(oldWorkers, newWorkers), "every worker was replaced");

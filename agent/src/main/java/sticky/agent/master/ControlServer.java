@@ -136,6 +136,7 @@ final class ControlServer {
             listeners.release(route, true);
             throw e;
         }
+        listeners.answered(route);
         supervisor.bound(route);
         return route;
     }

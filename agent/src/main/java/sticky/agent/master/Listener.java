@@ -46,6 +46,8 @@ final class Listener {
         private final int connection;
         private final Map<Long, Pending> pending = new HashMap<>();
         private boolean closed;
+        /** The worker has its bind answer: sockets may follow it on the connection. */
+        volatile boolean answered;
 
         Route(Listener listener, int worker, long pid, int connection) {
             this.listener = listener;
@@ -132,9 +134,9 @@ final class Listener {
         return route;
     }
 
-    /** Makes route its slot's live route. */
+    /** Makes route its slot's live route, once its worker has the bind answer. */
     synchronized void goLive(Route route) {
-        if (routes.contains(route)) {
+        if (route.answered && routes.contains(route)) {
             Route[] next = live.clone();
             next[route.worker - 1] = route;
             live = next;
@@ -151,8 +153,8 @@ final class Listener {
         }
     }
 
-    synchronized boolean hasRouteOf(long pid) {
-        return routes.stream().anyMatch(r -> r.pid == pid);
+    synchronized boolean hasRouteOf(long pid, boolean answered) {
+        return routes.stream().anyMatch(r -> r.pid == pid && (r.answered || !answered));
     }
 
     synchronized boolean isEmpty() {

@@ -38,9 +38,7 @@ final class Listeners {
             listener = Listener.open(request, slots);
             byKey.put(key, listener);
         }
-        Route route = listener.add(request.worker(), pid, connection);
-        notifyAll();
-        return route;
+        return listener.add(request.worker(), pid, connection);
     }
 
     /** The route's connection ended: the application closed its server socket, or its worker died. */
@@ -61,9 +59,15 @@ final class Listeners {
         byKey.values().forEach(l -> l.promote(worker, pid));
     }
 
-    /** Whether process next has a route on every listener where process previous has one. */
+    /** The route's worker has its bind answer: the route may go live. */
+    synchronized void answered(Route route) {
+        route.answered = true;
+        notifyAll();
+    }
+
+    /** Whether process next has an answered route on every listener where process previous has a route. */
     synchronized boolean covers(long next, long previous) {
-        return byKey.values().stream().allMatch(l -> !l.hasRouteOf(previous) || l.hasRouteOf(next));
+        return byKey.values().stream().allMatch(l -> !l.hasRouteOf(previous, false) || l.hasRouteOf(next, true));
     }
 
     /** Waits until condition holds (checked after every bind) or the time is up. */
