@@ -56,6 +56,14 @@ final class Cluster implements AutoCloseable {
         return new Cluster(command(jvm, app, args));
     }
 
+    /** java -javaagent:sticky.jar=options -jar appJar args. */
+    static Cluster withAgentOnJar(String options, Path appJar, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1",
+                "-javaagent:" + JAR + "=" + options, "-jar", appJar.toString()));
+        command.addAll(List.of(args));
+        return new Cluster(command);
+    }
+
     /** The same app as a plain JVM, to compare with. */
     static Cluster withoutAgent(Class<?> app, String... args) throws IOException {
         return new Cluster(command(List.of(), app, args));

@@ -4,6 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +21,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import sticky.it.apps.GracefulHttpApp;
+import sticky.it.apps.VersionApp;
 
 /** SIGHUP replaces every worker, one at a time, while clients keep coming: no request fails. */
 @Timeout(240)
@@ -50,14 +60,61 @@ class RollingRestartTest {
     }
 
     @Test
+    void aJarReplacedOnDiskIsWhatTheRestartedWorkersRun() throws Exception {
+        Path dir = Files.createTempDirectory("sticky-deploy");
+        Path jar = dir.resolve("app.jar");
+        try {
+            writeVersionJar(jar, "v1");
+            try (Cluster cluster = Cluster.withAgentOnJar("workers=2", jar, "0")) {
+                int port = cluster.awaitPort(2);
+                assertVersion(port, "v1");
+                // Deploy as users do: write the new jar beside it, move it over the old one, SIGHUP.
+                Path next = dir.resolve("app.jar.new");
+                writeVersionJar(next, "v2");
+                Files.move(next, jar, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                cluster.signal("HUP");
+                cluster.await(l -> l.equals("INFO sticky - rolling restart done"), 1, Cluster.START);
+                assertVersion(port, "v2");
+            }
+        } finally {
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : files.collect(Collectors.toList())) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    private static void assertVersion(int port, String version) throws Exception {
+        for (InetAddress source : ServerApisTest.sources()) {
+            assertEquals(version, Clients.field(Clients.line(source, port), "version"), "from " + source);
+        }
+    }
+
+    /** A runnable jar of VersionApp, built from this module's compiled classes, with version.txt. */
+    private static void writeVersionJar(Path jar, String version) throws Exception {
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, VersionApp.class.getName());
+        String entry = VersionApp.class.getName().replace('.', '/') + ".class";
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            out.putNextEntry(new JarEntry(entry));
+            out.write(Files.readAllBytes(Path.of(System.getProperty("sticky.apps"), entry)));
+            out.putNextEntry(new JarEntry("version.txt"));
+            out.write(version.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void aReplacementThatCannotStartLeavesTheOldWorkerServing() throws Exception {
         // The "new version" fails at start: BreakableApp reads a marker file, as a broken deploy.
-        java.nio.file.Path broken = java.nio.file.Files.createTempFile("sticky-broken", ".marker");
-        java.nio.file.Files.delete(broken);
+        Path broken = Files.createTempFile("sticky-broken", ".marker");
+        Files.delete(broken);
         try (Cluster cluster = Cluster.withAgent("workers=2", sticky.it.apps.BreakableApp.class, "0", broken.toString())) {
             int port = cluster.awaitPort(2);
             Set<Long> workers = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
-            java.nio.file.Files.writeString(broken, "the next start fails");
+            Files.writeString(broken, "the next start fails");
             cluster.signal("HUP");
             cluster.await(l -> l.contains("rolling restart stopped; the remaining workers keep running"), 1, Cluster.START);
             cluster.await(l -> l.matches("ERROR sticky - worker 1: replacement pid \\d+ exited with code 3; pid \\d+ keeps serving"),
@@ -65,7 +122,7 @@ class RollingRestartTest {
             assertEquals(workers, cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet()));
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::line);
         } finally {
-            java.nio.file.Files.deleteIfExists(broken);
+            Files.deleteIfExists(broken);
         }
     }
 
