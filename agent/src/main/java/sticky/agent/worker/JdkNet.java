@@ -86,7 +86,7 @@ final class JdkNet {
         try {
             SET_FD_VAL.invokeExact(fd, value);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw unchecked(t);
         }
     }
 
@@ -94,7 +94,7 @@ final class JdkNet {
         try {
             return (FileDescriptor) SERVER_SOCKET.invokeWithArguments(args);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw unchecked(t);
         }
     }
 
@@ -105,40 +105,32 @@ final class JdkNet {
             } else {
                 BIND4.invokeExact(family, fd, addr, port);
             }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw io(t);
         }
     }
 
     static void listen(FileDescriptor fd, int backlog) throws IOException {
         try {
             LISTEN.invokeExact(fd, backlog);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw io(t);
         }
     }
 
     static InetSocketAddress localAddress(FileDescriptor fd) throws IOException {
         try {
             return (InetSocketAddress) LOCAL_ADDRESS.invokeExact(fd);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw io(t);
         }
     }
 
     static int accept(FileDescriptor fd, FileDescriptor newfd, InetSocketAddress[] isaa) throws IOException {
         try {
             return (int) ACCEPT.invokeExact(fd, newfd, isaa);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw io(t);
         }
     }
 
@@ -150,10 +142,8 @@ final class JdkNet {
             } else {
                 SET_OPTION4.invokeExact(fd, family, name, value);
             }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw io(t);
         }
     }
 
@@ -161,14 +151,20 @@ final class JdkNet {
         try {
             return family == null ? (Object) GET_OPTION2.invokeExact(fd, name)
                     : (Object) GET_OPTION3.invokeExact(fd, family, name);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw io(t);
         }
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    /** What an original threw, as the hook may throw it: IOException, unchecked, or wrapped. */
+    private static IOException io(Throwable t) {
+        if (t instanceof IOException e) {
+            return e;
+        }
+        throw unchecked(t);
+    }
+
+    private static RuntimeException unchecked(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }
