@@ -22,6 +22,11 @@ public final class Agent {
             return;
         }
         Logs.init(options.log());
+        String unsupported = Platforms.unsupported();
+        if (unsupported != null) {
+            Logs.get().warn("{}; the application runs unclustered, in this one JVM", unsupported);
+            return;
+        }
         String id = System.getenv(Master.ENV_WORKER_ID);
         if (id == null) {
             Master.run(options, inst);

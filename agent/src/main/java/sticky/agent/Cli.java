@@ -1,24 +1,145 @@
 package sticky.agent;
 
-/** {@code java -jar sticky.jar}: says how sticky is used. */
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import sticky.agent.master.ControlDirectory;
+
+/**
+ * {@code java -jar sticky.jar status|reload|stop [--json] [PID]}: the operator's
+ * command line. It finds this user's running masters by their directories and
+ * asks through the master's admin socket. Exit codes: 0 done, 1 the master
+ * refused or failed, 2 usage, 3 no such master.
+ */
 public final class Cli {
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+    static final int NO_MASTER = 3;
+    private static final long STOP_WAIT_MINUTES = 10;
+
+    private static final String HELP = """
+            sticky clusters an unmodified JVM server with sticky, IP-hash routing.
+            It is a Java agent; start your server with it:
+
+                java -javaagent:sticky.jar=workers=4 -jar your-app.jar
+
+            Options (comma-separated key=value):
+                workers=N|auto             worker JVMs to run (default: auto, the number of processors)
+                log=LEVEL                  sticky's log level: off, error, warn, info (default), debug, trace
+                shutdown-timeout=DURATION  how long workers get to stop (default 30s)
+                metrics=[HOST:]PORT        Prometheus text at /metrics (HOST defaults to 127.0.0.1)
+
+            Commands to a running master of yours (PID needed only when you run several):
+                java -jar sticky.jar status [--json] [PID]   listeners and workers
+                java -jar sticky.jar reload [PID]            rolling restart, as SIGHUP
+                java -jar sticky.jar stop [PID]              graceful stop, as SIGTERM; waits until it is done
+            Exit codes: 0 done, 1 refused or failed, 2 usage, 3 no running master.
+            """;
+
     private Cli() {}
 
     public static void main(String[] args) {
-        System.out.println("""
-                sticky clusters an unmodified JVM server with sticky, IP-hash routing.
-                It is a Java agent; start your server with it:
+        System.exit(run(args));
+    }
 
-                    java -javaagent:sticky.jar=workers=4 -jar your-app.jar
+    static int run(String[] args) {
+        List<String> words = new ArrayList<>(List.of(args));
+        boolean json = words.remove("--json");
+        if (words.isEmpty() || words.get(0).equals("help") || words.get(0).equals("--help")) {
+            System.out.print(HELP);
+            return words.isEmpty() || !json ? OK : USAGE;
+        }
+        String command = words.remove(0);
+        if (!List.of("status", "reload", "stop").contains(command) || words.size() > 1
+                || (json && !command.equals("status")) || (words.size() == 1 && !words.get(0).matches("\\d+"))) {
+            System.err.println("sticky: usage: java -jar sticky.jar status|reload|stop [--json] [PID]");
+            return USAGE;
+        }
+        try {
+            Optional<Path> master = find(words.isEmpty() ? null : Long.valueOf(words.get(0)));
+            if (master.isEmpty()) {
+                return NO_MASTER;
+            }
+            long pid = Long.parseLong(master.get().getFileName().toString());
+            String[] answer = ask(master.get().resolve(ControlDirectory.ADMIN), command + (json ? " --json" : ""));
+            int code = Integer.parseInt(answer[0].trim());
+            System.out.print(answer[1]);
+            if (command.equals("stop") && code == OK) {
+                return awaitExit(pid);
+            }
+            return code;
+        } catch (IOException e) {
+            System.err.println("sticky: " + e.getMessage());
+            return FAILED;
+        }
+    }
 
-                Options (comma-separated key=value):
-                    workers=N|auto   worker JVMs to run (default: auto, the number of processors)
-                    log=LEVEL        sticky's log level: off, error, warn, info (default), debug, trace
-                    shutdown-timeout=DURATION
-                                     how long workers get to stop on SIGTERM (default 30s)
+    private static Optional<Path> find(Long pid) throws IOException {
+        List<Path> running = ControlDirectory.running(ControlDirectory.currentUid());
+        if (pid != null) {
+            Optional<Path> match = running.stream().filter(d -> d.getFileName().toString().equals(pid.toString())).findFirst();
+            if (match.isEmpty()) {
+                System.err.println("sticky: " + pid + " is not a running sticky master of yours");
+            }
+            return match;
+        }
+        if (running.isEmpty()) {
+            System.err.println("sticky: no sticky master of yours is running");
+            return Optional.empty();
+        }
+        if (running.size() > 1) {
+            System.err.println("sticky: several masters are running, name one: "
+                    + running.stream().map(d -> d.getFileName().toString()).collect(Collectors.joining(" ")));
+            return Optional.empty();
+        }
+        return Optional.of(running.get(0));
+    }
 
-                Signals to the master: SIGTERM or SIGINT stops the cluster, SIGHUP replaces
-                the workers one at a time (a rolling restart).""");
-        System.exit(args.length == 0 ? 0 : 2);
+    /** One request, one answer: {exit code, text}. */
+    private static String[] ask(Path socket, String request) throws IOException {
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            channel.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
+            String reply = new String(readAll(channel), StandardCharsets.UTF_8);
+            int newline = reply.indexOf('\n');
+            if (newline < 0) {
+                throw new IOException("no answer from the master");
+            }
+            return new String[] {reply.substring(0, newline), reply.substring(newline + 1)};
+        }
+    }
+
+    private static byte[] readAll(SocketChannel channel) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        ByteBuffer buffer = ByteBuffer.allocate(8192);
+        while (channel.read(buffer) >= 0) {
+            bytes.write(buffer.array(), 0, buffer.position());
+            buffer.clear();
+        }
+        return bytes.toByteArray();
+    }
+
+    private static int awaitExit(long pid) {
+        Optional<ProcessHandle> master = ProcessHandle.of(pid);
+        try {
+            if (master.isPresent()) {
+                master.get().onExit().get(STOP_WAIT_MINUTES, TimeUnit.MINUTES);
+            }
+            System.out.println("stopped");
+            return OK;
+        } catch (Exception e) {
+            System.err.println("sticky: master " + pid + " did not stop: " + e);
+            return FAILED;
+        }
     }
 }

@@ -1,5 +1,6 @@
 package sticky.agent;
 
+import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.Set;
 
@@ -8,19 +9,20 @@ import java.util.Set;
  * Anything unknown or malformed is an {@link IllegalArgumentException} whose
  * message names the option, so the JVM stops before a worker starts.
  */
-public record Options(int workers, String log, long shutdownTimeoutMs) {
+public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics) {
     public static final int MAX_WORKERS = 256;
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
 
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
-    private static final String KEYS = "workers, log, shutdown-timeout";
+    private static final String KEYS = "workers, log, shutdown-timeout, metrics";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
         String log = "info";
         long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+        InetSocketAddress metrics = null;
         if (args == null || args.isBlank()) {
-            return new Options(workers, log, shutdownTimeoutMs);
+            return new Options(workers, log, shutdownTimeoutMs, metrics);
         }
         for (String part : args.split(",", -1)) {
             int eq = part.indexOf('=');
@@ -34,10 +36,11 @@ public record Options(int workers, String log, long shutdownTimeoutMs) {
                 case "workers" -> workers = workers(value);
                 case "log" -> log = log(value);
                 case "shutdown-timeout" -> shutdownTimeoutMs = duration(key, value);
+                case "metrics" -> metrics = address(key, value);
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
-        return new Options(workers, log, shutdownTimeoutMs);
+        return new Options(workers, log, shutdownTimeoutMs, metrics);
     }
 
     private static int workers(String value) {
@@ -54,6 +57,17 @@ public record Options(int workers, String log, long shutdownTimeoutMs) {
         }
         throw new IllegalArgumentException("option 'workers' must be a count from 1 to " + MAX_WORKERS
                 + " or 'auto', not '" + value + "'");
+    }
+
+    /** PORT (on 127.0.0.1: exposing metrics beyond the machine is a choice to make) or HOST:PORT. */
+    private static InetSocketAddress address(String key, String value) {
+        int colon = value.lastIndexOf(':');
+        String host = colon < 0 ? "127.0.0.1" : value.substring(0, colon).replaceAll("^\\[|\\]$", "");
+        String port = value.substring(colon + 1);
+        if (port.matches("\\d{1,5}") && Integer.parseInt(port) <= 65535 && !host.isEmpty()) {
+            return InetSocketAddress.createUnresolved(host, Integer.parseInt(port));
+        }
+        throw new IllegalArgumentException("option '" + key + "' must be PORT or HOST:PORT, not '" + value + "'");
     }
 
     /** 30s, 500ms, 2m, or plain seconds. */

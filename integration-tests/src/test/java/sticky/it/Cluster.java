@@ -51,9 +51,17 @@ final class Cluster implements AutoCloseable {
 
     /** The app under the agent, with more JVM options. */
     static Cluster withAgent(String options, List<String> jvmOptions, Class<?> app, String... args) throws IOException {
+        return withAgent(options, jvmOptions, List.of(), app, args);
+    }
+
+    /** The same, java itself run by a wrapper command that execs it (such as setpriv). */
+    static Cluster withAgent(String options, List<String> jvmOptions, List<String> wrapper, Class<?> app,
+            String... args) throws IOException {
         List<String> jvm = new ArrayList<>(jvmOptions);
         jvm.add("-javaagent:" + JAR + (options.isEmpty() ? "" : "=" + options));
-        return new Cluster(command(jvm, app, args));
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(command(jvm, app, args));
+        return new Cluster(command);
     }
 
     /** java -javaagent:sticky.jar=options -jar appJar args. */

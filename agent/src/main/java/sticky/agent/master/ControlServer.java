@@ -32,6 +32,8 @@ final class ControlServer {
     private static final Logger log = Logs.get();
     /** How long a closed route waits to learn whether its worker died. */
     private static final long DEATH_WAIT_MS = 1000;
+    /** How long a new connection may take to say who it is: a silent one must not hold a thread. */
+    static final long FIRST_MESSAGE_MS = 5000;
 
     private final Path path;
     private final byte[] secret;
@@ -88,7 +90,9 @@ final class ControlServer {
                 log.warn("refused a control connection from pid {}: user {} is not the master's", pid, peer.uid());
                 return;
             }
+            UnixSocket.receiveTimeout(connection, FIRST_MESSAGE_MS);
             Message first = Protocol.decode(UnixSocket.receive(connection, buffer));
+            UnixSocket.receiveTimeout(connection, 0);
             if (first instanceof Hello hello && authorized(hello.worker(), hello.secret())) {
                 supervisor.ready(hello.worker(), pid);
                 UnixSocket.send(connection, Protocol.encode(new Ready()));
@@ -98,7 +102,8 @@ final class ControlServer {
                     return;
                 }
             } else {
-                log.warn("refused a control connection from pid {}: not a worker of this master", pid);
+                log.warn("refused a control connection from pid {}: not a worker of this master ({})", pid,
+                        first.getClass().getSimpleName());
                 return;
             }
             // Hold the connection until the worker closes it or dies. On a route, it
@@ -110,7 +115,8 @@ final class ControlServer {
                 }
             }
         } catch (IOException e) {
-            log.warn("control connection from pid {}: {}", pid, e.getMessage());
+            log.warn("{} control connection from pid {}: {}", route == null ? "refused a" : "closed a", pid,
+                    e.getMessage());
         } finally {
             if (route != null) {
                 listeners.release(route, supervisor.exits(pid, DEATH_WAIT_MS));

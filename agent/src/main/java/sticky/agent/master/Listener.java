@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import sticky.agent.ClientHash;
 import sticky.agent.JdkAccess;
@@ -93,20 +94,22 @@ final class Listener {
     /** The route each slot's connections go to; replaced whole, read without a lock. */
     private volatile Route[] live;
     private final AtomicLong handoffs = new AtomicLong();
+    private final AtomicLongArray dispatched;
     private final Thread acceptor;
     private volatile boolean closing;
 
-    private Listener(ServerSocketChannel channel, int slots) throws IOException {
+    private Listener(ServerSocketChannel channel, AtomicLongArray dispatched) throws IOException {
         this.channel = channel;
+        this.dispatched = dispatched;
         this.fd = JdkAccess.channelFd(channel);
         this.local = (InetSocketAddress) channel.getLocalAddress();
-        this.live = new Route[slots];
+        this.live = new Route[dispatched.length()];
         this.acceptor = new Thread(this::acceptLoop, "sticky-listener-" + local.getPort());
         this.acceptor.setDaemon(true);
     }
 
     /** Binds the real socket as the application asked; the JDK's own BindException on failure. */
-    static Listener open(BindRequest request, int slots) throws IOException {
+    static Listener open(BindRequest request, AtomicLongArray dispatched) throws IOException {
         ServerSocketChannel channel = ServerSocketChannel.open(
                 request.family() == 4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
         try {
@@ -114,7 +117,7 @@ final class Listener {
                 channel.setOption(StandardSocketOptions.SO_RCVBUF, request.receiveBuffer());
             }
             channel.bind(new InetSocketAddress(request.address(), request.port()), BACKLOG);
-            Listener listener = new Listener(channel, slots);
+            Listener listener = new Listener(channel, dispatched);
             listener.acceptor.start();
             log.info("listening on {}", listener.local);
             return listener;
@@ -266,6 +269,7 @@ final class Listener {
             }
             int errno = route.pass(passer, id, connection, payload);
             if (errno == 0) {
+                dispatched.incrementAndGet(route.worker - 1);
                 return true;
             }
             log.debug("worker {} did not take a connection on {}: {}", route.worker, local, Libc.strerror(errno));

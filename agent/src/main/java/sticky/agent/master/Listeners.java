@@ -2,6 +2,9 @@ package sticky.agent.master;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.stream.Collectors;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,9 +28,20 @@ final class Listeners {
 
     private final int slots;
     private final Map<Key, Listener> byKey = new HashMap<>();
+    /** Connections handed to each slot's workers, over all listeners. */
+    private final AtomicLongArray dispatched;
 
     Listeners(int slots) {
         this.slots = slots;
+        this.dispatched = new AtomicLongArray(slots);
+    }
+
+    long dispatched(int worker) {
+        return dispatched.get(worker - 1);
+    }
+
+    synchronized List<InetSocketAddress> addresses() {
+        return byKey.values().stream().map(Listener::localAddress).collect(Collectors.toList());
     }
 
     /** Joins or opens the listener; the route is not live until {@link Listener#goLive}. */
@@ -35,7 +49,7 @@ final class Listeners {
         Key key = new Key(request.family(), request.address(), request.port(), request.index());
         Listener listener = byKey.get(key);
         if (listener == null) {
-            listener = Listener.open(request, slots);
+            listener = Listener.open(request, dispatched);
             byKey.put(key, listener);
         }
         return listener.add(request.worker(), pid, connection);

@@ -2,12 +2,14 @@ package sticky.agent.master;
 
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
-import java.nio.file.Files;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import sticky.agent.JdkAccess;
 import sticky.agent.Logs;
@@ -32,9 +34,12 @@ public final class Master {
     private final Options options;
     private final String secret = newSecret();
     private final Listeners listeners;
+    private final long started = System.nanoTime();
     private Supervisor supervisor;
     private Path directory;
     private ControlServer control;
+    private AdminServer admin;
+    private MetricsServer metrics;
     private volatile boolean finished;
 
     private Master(Options options) {
@@ -58,9 +63,8 @@ public final class Master {
     }
 
     private int runCluster() throws IOException, InterruptedException {
-        directory = Files.createTempDirectory("sticky-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path socket = directory.resolve("control");
+        directory = ControlDirectory.create(ControlDirectory.currentUid(), ProcessHandle.current().pid());
+        Path socket = directory.resolve(ControlDirectory.CONTROL);
         List<String> command = WorkerCommand.ofThisProcess();
         int workers = options.workers();
         supervisor = new Supervisor(workers, (id, alternate) -> {
@@ -71,12 +75,63 @@ public final class Master {
             builder.environment().put(ENV_SECRET, secret);
             return builder;
         }, listeners, options.shutdownTimeoutMs());
+        if (options.metrics() != null) {
+            metrics = new MetricsServer(options.metrics(), this::status);
+        }
         control = new ControlServer(socket, secret, workers, listeners, supervisor);
         control.start();
+        admin = new AdminServer(directory.resolve(ControlDirectory.ADMIN), this::command);
+        admin.start();
+        ClusterBeans.register(workers, this::status, () -> {
+            String refused = supervisor.reload();
+            return refused == null ? "rolling restart started" : refused;
+        });
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
         Signals.onHangup(supervisor::reload);
         supervisor.startAll();
         return supervisor.awaitEnd();
+    }
+
+    ClusterStatus status() {
+        List<InetSocketAddress> addresses = listeners.addresses();
+        Set<Integer> ports = addresses.stream().map(InetSocketAddress::getPort).collect(Collectors.toSet());
+        List<ClusterStatus.Worker> workers = supervisor.view().stream()
+                .map(v -> new ClusterStatus.Worker(v.id(), v.pid(), v.state(), v.uptimeMs(), v.restarts(),
+                        listeners.dispatched(v.id()), OpenConnections.count(v.pid(), ports)))
+                .collect(Collectors.toList());
+        return new ClusterStatus(ProcessHandle.current().pid(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),
+                addresses.stream().map(Master::format).collect(Collectors.toList()), workers);
+    }
+
+    private static String format(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /** What the operator's command line asks through the admin socket. */
+    private AdminServer.Answer command(String request) {
+        switch (request) {
+            case "status":
+                return new AdminServer.Answer(0, status().text());
+            case "status --json":
+                return new AdminServer.Answer(0, status().json());
+            case "metrics":
+                return new AdminServer.Answer(0, status().prometheus());
+            case "reload": {
+                String refused = supervisor.reload();
+                return refused == null ? new AdminServer.Answer(0, "rolling restart started\n")
+                        : new AdminServer.Answer(1, refused + "\n");
+            }
+            case "stop": {
+                log.info("stop requested by the operator");
+                Thread exit = new Thread(() -> System.exit(0), "sticky-stop"); // runs the graceful stop hook
+                exit.start();
+                return new AdminServer.Answer(0, "stopping\n");
+            }
+            default:
+                return new AdminServer.Answer(2, "unknown command '" + request + "'\n");
+        }
     }
 
     /** SIGTERM, SIGINT (Ctrl-C): stop the workers and exit 0 if they all stopped in time. */
@@ -91,14 +146,21 @@ public final class Master {
 
     private synchronized boolean stopWorkers() {
         boolean clean = supervisor == null || supervisor.stop();
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
         if (control != null) {
             control.close();
             control = null;
         }
         if (directory != null) {
             try {
-                Files.deleteIfExists(directory.resolve("control"));
-                Files.deleteIfExists(directory);
+                ControlDirectory.delete(directory);
             } catch (IOException e) {
                 log.debug("could not remove {}: {}", directory, e.toString());
             }

@@ -38,6 +38,7 @@ final class Supervisor {
         long backoffMs;
         boolean finished;
         int generation;
+        int restarts;
 
         Slot(int id) {
             this.id = id;
@@ -139,11 +140,28 @@ final class Supervisor {
         }
         try {
             slot.current = spawn(slot, "restarted");
+            slot.restarts++;
         } catch (IOException e) {
             log.error("worker {} could not be restarted: {}; trying again in {} ms", slot.id, e.getMessage(),
                     MAX_BACKOFF_MS);
             timer.schedule(() -> restart(slot), MAX_BACKOFF_MS, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** One slot as the operator sees it; pid -1 when it has no process. */
+    record SlotView(int id, long pid, String state, long uptimeMs, int restarts) {}
+
+    synchronized List<SlotView> view() {
+        List<SlotView> view = new java.util.ArrayList<>();
+        for (Slot slot : slots) {
+            Process p = slot.current;
+            boolean alive = p != null && p.isAlive();
+            String state = slot.finished ? "finished"
+                    : !alive ? "restarting" : readyWorkers.containsKey(p.pid()) ? "running" : "starting";
+            view.add(new SlotView(slot.id, alive ? p.pid() : -1, state,
+                    alive ? TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - slot.startedAt) : 0, slot.restarts));
+        }
+        return view;
     }
 
     /** A worker said hello: its agent is installed and it is about to run the application. */
@@ -171,12 +189,16 @@ final class Supervisor {
         }
     }
 
-    /** SIGHUP: replaces every worker, one at a time, without refusing or losing a connection. */
-    void reload() {
+    /**
+     * SIGHUP: replaces every worker, one at a time, without refusing or losing
+     * a connection. Returns at once, with null, or why no restart started.
+     */
+    String reload() {
         synchronized (this) {
             if (stopping || reloading) {
-                log.warn("reload ignored: {}", stopping ? "the cluster is stopping" : "a reload is running");
-                return;
+                String why = "reload ignored: " + (stopping ? "the cluster is stopping" : "a rolling restart is running");
+                log.warn(why);
+                return why;
             }
             reloading = true;
         }
@@ -200,6 +222,7 @@ final class Supervisor {
         }, "sticky-reload");
         thread.setDaemon(true);
         thread.start();
+        return null;
     }
 
     private boolean replace(Slot slot) throws InterruptedException {
@@ -234,6 +257,7 @@ final class Supervisor {
                 return false;
             }
             slot.current = next;
+            slot.restarts++;
             slot.youngFailures = 0;
             slot.backoffMs = 0;
             listeners.promote(slot.id, nextPid);

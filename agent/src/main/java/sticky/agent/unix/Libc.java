@@ -27,6 +27,7 @@ public final class Libc {
     public static final int SO_TYPE = 3;
     public static final int SO_PEERCRED = 17;
     public static final int SO_RCVBUF = 8;
+    public static final int SO_RCVTIMEO = 20;
     public static final int SO_DOMAIN = 39;
     public static final int SCM_RIGHTS = 1;
     public static final int MSG_CTRUNC = 0x8;
@@ -74,6 +75,8 @@ public final class Libc {
     public static native int shutdown(int fd, int how);
 
     public static native int getsockopt(int fd, int level, int name, Pointer value, Pointer len);
+
+    public static native int setsockopt(int fd, int level, int name, Pointer value, int len);
 
     public static native int poll(Pointer fds, long count, int timeoutMs);
 

@@ -70,7 +70,11 @@ public final class UnixSocket {
             if (n == 0) {
                 return null;
             }
-            if (Libc.errno() != Libc.EINTR) {
+            int errno = Libc.errno();
+            if (errno == Libc.EAGAIN) {
+                throw new IOException("nothing received in time");
+            }
+            if (errno != Libc.EINTR) {
                 throw error("recv");
             }
         }
@@ -86,6 +90,17 @@ public final class UnixSocket {
                 throw error("getsockopt(SO_PEERCRED)");
             }
             return new Peer(ucred.getInt(0), ucred.getInt(4));
+        }
+    }
+
+    /** Bounds how long a blocking receive waits (SO_RCVTIMEO); 0: for ever. */
+    public static void receiveTimeout(int fd, long ms) throws IOException {
+        try (com.sun.jna.Memory timeval = new com.sun.jna.Memory(16)) { // struct timeval { long sec, usec; }
+            timeval.setLong(0, ms / 1000);
+            timeval.setLong(8, (ms % 1000) * 1000);
+            if (Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, timeval, 16) < 0) {
+                throw error("setsockopt(SO_RCVTIMEO)");
+            }
         }
     }
 

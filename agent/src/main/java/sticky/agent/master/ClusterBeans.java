@@ -1,0 +1,119 @@
+package sticky.agent.master;
+
+import java.lang.management.ManagementFactory;
+import java.util.function.Supplier;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.slf4j.Logger;
+import sticky.agent.Logs;
+
+/**
+ * The cluster's figures as JMX beans in the master, for JConsole or
+ * VisualVM (attach to the master's pid): {@code dev.sticky:type=Cluster} and
+ * one {@code dev.sticky:type=Worker,id=N} per slot. Each read takes a fresh
+ * snapshot.
+ */
+public final class ClusterBeans {
+    private static final Logger log = Logs.get();
+
+    /** The cluster; reload() is the rolling restart. */
+    public interface ClusterMXBean {
+        long getPid();
+
+        long getUptimeSeconds();
+
+        int getWorkers();
+
+        String[] getListeners();
+
+        long getConnectionsDispatched();
+
+        String reload();
+    }
+
+    /** One worker slot. Pid is -1 while it has no process. */
+    public interface WorkerMXBean {
+        int getId();
+
+        long getPid();
+
+        String getState();
+
+        long getUptimeSeconds();
+
+        int getRestarts();
+
+        long getConnectionsDispatched();
+
+        long getConnectionsOpen();
+    }
+
+    private ClusterBeans() {}
+
+    static void register(int workers, Supplier<ClusterStatus> status, Supplier<String> reload) {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try {
+            server.registerMBean(new ClusterMXBean() {
+                public long getPid() {
+                    return status.get().pid();
+                }
+
+                public long getUptimeSeconds() {
+                    return status.get().uptimeMs() / 1000;
+                }
+
+                public int getWorkers() {
+                    return workers;
+                }
+
+                public String[] getListeners() {
+                    return status.get().listeners().toArray(new String[0]);
+                }
+
+                public long getConnectionsDispatched() {
+                    return status.get().workers().stream().mapToLong(ClusterStatus.Worker::dispatched).sum();
+                }
+
+                public String reload() {
+                    return reload.get();
+                }
+            }, new ObjectName("dev.sticky:type=Cluster"));
+            for (int id = 1; id <= workers; id++) {
+                int slot = id;
+                Supplier<ClusterStatus.Worker> worker = () -> status.get().workers().get(slot - 1);
+                server.registerMBean(new WorkerMXBean() {
+                    public int getId() {
+                        return slot;
+                    }
+
+                    public long getPid() {
+                        return worker.get().pid();
+                    }
+
+                    public String getState() {
+                        return worker.get().state();
+                    }
+
+                    public long getUptimeSeconds() {
+                        return worker.get().uptimeMs() / 1000;
+                    }
+
+                    public int getRestarts() {
+                        return worker.get().restarts();
+                    }
+
+                    public long getConnectionsDispatched() {
+                        return worker.get().dispatched();
+                    }
+
+                    public long getConnectionsOpen() {
+                        return worker.get().open();
+                    }
+                }, new ObjectName("dev.sticky:type=Worker,id=" + id));
+            }
+        } catch (JMException e) {
+            log.warn("could not register sticky's JMX beans: {}", e.toString());
+        }
+    }
+}

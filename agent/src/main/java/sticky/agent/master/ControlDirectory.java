@@ -1,0 +1,86 @@
+package sticky.agent.master;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Where a master's sockets live: {@code <tmp>/sticky-<uid>/<master pid>/}, both
+ * levels mode 0700 and owned by the user, so that no other user can reach the
+ * control socket (the kernel refuses the connect) and the operator's command
+ * finds its masters without being told where. A per-user directory that is a
+ * link, someone else's or open to others is refused: it could be a trap laid
+ * by another user.
+ */
+public final class ControlDirectory {
+    static final String CONTROL = "control";
+    public static final String ADMIN = "admin";
+    private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
+
+    private ControlDirectory() {}
+
+    /** The per-user directory that holds one directory per running master. */
+    static Path base(int uid) {
+        return Path.of(System.getProperty("java.io.tmpdir"), "sticky-" + uid);
+    }
+
+    /** Creates this master's directory, fresh. */
+    static Path create(int uid, long pid) throws IOException {
+        Path base = base(uid);
+        if (!Files.exists(base, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createDirectory(base, PosixFilePermissions.asFileAttribute(PRIVATE));
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                // another master of this user made it: checked below like any other
+            }
+        }
+        if (Files.isSymbolicLink(base) || !Files.isDirectory(base, LinkOption.NOFOLLOW_LINKS)
+                || (int) Files.getAttribute(base, "unix:uid", LinkOption.NOFOLLOW_LINKS) != uid
+                || !Files.getPosixFilePermissions(base, LinkOption.NOFOLLOW_LINKS).equals(PRIVATE)) {
+            throw new IOException(base + " is not a private directory of user " + uid + "; remove it or fix its mode (0700)");
+        }
+        Path dir = base.resolve(Long.toString(pid));
+        delete(dir); // left by an earlier master that had this pid
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PRIVATE));
+        return dir;
+    }
+
+    /** This process's user id, as /proc/self says (no native call needed). */
+    public static int currentUid() throws IOException {
+        return (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    }
+
+    /** The directories of this user's masters that are running. */
+    public static List<Path> running(int uid) throws IOException {
+        Path base = base(uid);
+        if (!Files.isDirectory(base)) {
+            return List.of();
+        }
+        try (Stream<Path> dirs = Files.list(base)) {
+            return dirs.filter(d -> d.getFileName().toString().matches("\\d+"))
+                    .filter(d -> ProcessHandle.of(Long.parseLong(d.getFileName().toString())).map(ProcessHandle::isAlive)
+                            .orElse(false))
+                    .filter(d -> Files.exists(d.resolve(ADMIN)))
+                    .sorted().collect(Collectors.toList());
+        }
+    }
+
+    static void delete(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.SelectorApp;
+
+/**
+ * The control socket hands live client connections to registered workers, so
+ * nobody else may register: strangers, hostile bytes and other users are
+ * refused and logged, and the master keeps serving.
+ */
+@Timeout(180)
+class ControlChannelTest {
+    static Path controlSocket(Cluster cluster) throws Exception {
+        int uid = (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        return Path.of(System.getProperty("java.io.tmpdir"), "sticky-" + uid, Long.toString(cluster.process().pid()),
+                "control");
+    }
+
+    static String secretOf(ProcessHandle worker) throws Exception {
+        String environ = Files.readString(Path.of("/proc", Long.toString(worker.pid()), "environ"));
+        return Stream.of(environ.split("\0")).filter(e -> e.startsWith("STICKY_SECRET=")).findFirst().orElseThrow()
+                .substring("STICKY_SECRET=".length());
+    }
+
+    /** A Hello as a worker sends it: 'H' id secret pid (see Protocol). */
+    static byte[] hello(int worker, String secret) {
+        byte[] s = secret.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(1 + 4 + 2 + s.length + 8).put((byte) 'H').putInt(worker).putShort((short) s.length)
+                .put(s).putLong(1).array();
+    }
+
+    @Test
+    void strangersAndHostileMessagesAreRefusedAndTheMasterKeepsServing() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", SelectorApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            Path socket = controlSocket(cluster);
+            String secret = secretOf(cluster.workers().get(0));
+            long fdsBefore = openDescriptors(cluster.process().pid());
+            Random random = new Random(7);
+            byte[] garbage = new byte[300];
+            random.nextBytes(garbage);
+            byte[] truncated = java.util.Arrays.copyOf(hello(1, secret), 9);
+            byte[] huge = new byte[200_000];
+            random.nextBytes(huge);
+            List<byte[]> hostile = List.of(garbage, truncated, huge, hello(1, "not the secret"), hello(1, ""),
+                    hello(99, secret), hello(0, secret), new byte[] {'C', 1, 2, 3});
+            for (byte[] message : hostile) {
+                try (ControlClient client = new ControlClient(socket)) {
+                    client.send(message);
+                    assertTrue(client.hungUpWithin(20), "the master must hang up on " + message.length + " bytes");
+                }
+            }
+            for (int i = 0; i < 25; i++) {
+                try (ControlClient client = new ControlClient(socket)) {
+                    client.sendWithDescriptors(garbage);
+                    assertTrue(client.hungUpWithin(20), "the master must hang up on a message with descriptors");
+                }
+            }
+            try (ControlClient silent = new ControlClient(socket)) {
+                assertTrue(silent.hungUpWithin(30), "a connection that says nothing must not hold the master");
+            }
+            long refused = cluster.await(l -> l.contains("refused a control connection"), 34, Cluster.START).size();
+            assertEquals(34, refused, cluster.output());
+            long fdsAfter = openDescriptors(cluster.process().pid());
+            assertTrue(fdsAfter < fdsBefore + 10, "descriptors leaked into the master: " + fdsBefore + " -> " + fdsAfter);
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::line);
+        }
+    }
+
+    @Test
+    void aProcessOfAnotherUserIsRefusedAndLogged() throws Exception {
+        assumeTrue(Files.getAttribute(Path.of("/proc/self"), "unix:uid").equals(0),
+                "needs root, to run the master as another user (CI runs as root)");
+        try (Cluster cluster = Cluster.withAgent("workers=2",
+                List.of(), List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"),
+                SelectorApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            Path socket = Path.of(System.getProperty("java.io.tmpdir"), "sticky-65534",
+                    Long.toString(javaPidOf(cluster)), "control");
+            String secret = secretOf(cluster.workers().get(0).children().findFirst().orElse(cluster.workers().get(0)));
+            try (ControlClient root = new ControlClient(socket)) { // root passes the directory's mode, not the uid check
+                root.send(hello(1, secret));
+                assertTrue(root.hungUpWithin(20));
+            }
+            cluster.await(l -> l.matches("WARN sticky - refused a control connection from pid \\d+: user 0 is not the master's"),
+                    1, Cluster.START);
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::line);
+        }
+    }
+
+    @Test
+    void theSecretIsOnNoCommandLine() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", SelectorApp.class, "0")) {
+            cluster.awaitPort(2);
+            for (ProcessHandle worker : cluster.workers()) {
+                String secret = secretOf(worker);
+                assertEquals(32, secret.length());
+                String cmdline = Files.readString(Path.of("/proc", Long.toString(worker.pid()), "cmdline"));
+                assertFalse(cmdline.contains(secret));
+            }
+        }
+    }
+
+    private static long javaPidOf(Cluster cluster) {
+        // setpriv execs java in place: the process the test started is the master itself.
+        return cluster.process().pid();
+    }
+
+    private static long openDescriptors(long pid) throws Exception {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            return fds.count();
+        }
+    }
+}
