@@ -1,0 +1,155 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.tools.attach.VirtualMachine;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.HttpServerApp;
+
+/** java -jar sticky.jar status|reload|stop, the metrics endpoint and the JMX beans, against a real master. */
+@Timeout(240)
+class OperatorTest {
+    record Run(int code, String output) {}
+
+    static Run cli(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Cluster.JAVA, "-jar", Cluster.JAR.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the command line must finish");
+        return new Run(p.exitValue(), output);
+    }
+
+    @Test
+    void statusShowsListenersAndWorkersAsTextAndJson() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", HttpServerApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            Map<InetAddress, String> owners = Routing.assertSticky(cluster, port, ServerApisTest.sources(), 3, Clients::http);
+            String pid = Long.toString(cluster.process().pid());
+
+            Run text = cli("status", pid);
+            assertEquals(0, text.code(), text.output());
+            assertTrue(text.output().startsWith("sticky master " + pid + ", up "), text.output());
+            assertTrue(text.output().contains("listening on [0:0:0:0:0:0:0:0]:" + port), text.output());
+            for (ProcessHandle worker : cluster.workers()) {
+                assertTrue(Pattern.compile("(?m)^[12]\\s+" + worker.pid() + "\\s+running\\s").matcher(text.output()).find(),
+                        text.output());
+            }
+
+            // Three keep-alive connections held open from one client: its worker shows them.
+            InetAddress client = ServerApisTest.sources().get(0);
+            List<Socket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Socket s = Clients.connect(client, port);
+                    s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    s.getInputStream().read(); // answered: the server holds it open now
+                    held.add(s);
+                }
+                String json = cli("status", "--json").output();
+                assertTrue(json.startsWith("{\"pid\":" + pid + ","), json);
+                Matcher w = Pattern.compile("\\{\"id\":(\\d),\"pid\":(\\d+),\"state\":\"running\",\"uptimeSeconds\":\\d+,"
+                        + "\"restarts\":0,\"dispatched\":(\\d+),\"open\":(\\d+)}").matcher(json);
+                long dispatched = 0;
+                int workers = 0;
+                while (w.find()) {
+                    workers++;
+                    dispatched += Long.parseLong(w.group(3));
+                    long expectedOpen = w.group(2).equals(owners.get(client)) ? 3 : 0;
+                    assertEquals(expectedOpen, Long.parseLong(w.group(4)), "open connections of worker " + w.group(1));
+                }
+                assertEquals(2, workers, json);
+                assertEquals(3 * ServerApisTest.sources().size() + 3, dispatched, json);
+            } finally {
+                for (Socket s : held) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void reloadAndStopFromTheCommandLine() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", HttpServerApp.class, "0")) {
+            cluster.awaitPort(2);
+            Set<Long> before = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+            Run reload = cli("reload");
+            assertEquals(new Run(0, "rolling restart started\n"), reload);
+            cluster.await(l -> l.equals("INFO sticky - rolling restart done"), 1, Cluster.START);
+            Set<Long> after = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+            assertTrue(java.util.Collections.disjoint(before, after), before + " " + after);
+            assertTrue(cli("status", "--json").output().contains("\"restarts\":1"), "a replacement counts as a restart");
+
+            Run stop = cli("stop");
+            assertEquals(new Run(0, "stopping\nstopped\n"), stop);
+            Integer code = cluster.waitForExit(Duration.ofSeconds(10));
+            assertNotNull(code);
+            assertEquals(0, code.intValue());
+        }
+    }
+
+    @Test
+    void exitCodesForScripts() throws Exception {
+        assertEquals(3, cli("status", "999999999").code(), "no such master");
+        assertEquals(2, cli("restart").code(), "unknown command");
+        assertEquals(2, cli("stop", "--json").code(), "--json is for status");
+        Run help = cli();
+        assertEquals(0, help.code());
+        assertTrue(help.output().contains("java -javaagent:sticky.jar=workers=4"), help.output());
+    }
+
+    @Test
+    void metricsAndJmxBeansInTheMaster() throws Exception {
+        int metricsPort = JvmPortsTest.freePorts(1);
+        try (Cluster cluster = Cluster.withAgent("workers=2,metrics=" + metricsPort, HttpServerApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
+            String metrics;
+            try (InputStream in = new URL("http://127.0.0.1:" + metricsPort + "/metrics").openStream()) {
+                metrics = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            assertTrue(metrics.contains("# TYPE sticky_connections_dispatched_total counter\n"), metrics);
+            long total = metrics.lines().filter(l -> l.startsWith("sticky_connections_dispatched_total{"))
+                    .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            assertEquals(2L * ServerApisTest.sources().size(), total, metrics);
+            assertTrue(metrics.contains("sticky_worker_up{worker=\"1\"} 1\nsticky_worker_up{worker=\"2\"} 1\n"), metrics);
+
+            VirtualMachine vm = VirtualMachine.attach(Long.toString(cluster.process().pid()));
+            try (JMXConnector jmx = JMXConnectorFactory.connect(new JMXServiceURL(vm.startLocalManagementAgent()))) {
+                var beans = jmx.getMBeanServerConnection();
+                Set<Long> workers = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+                for (int id = 1; id <= 2; id++) {
+                    ObjectName name = new ObjectName("dev.sticky:type=Worker,id=" + id);
+                    assertTrue(workers.contains((Long) beans.getAttribute(name, "Pid")));
+                    assertEquals("running", beans.getAttribute(name, "State"));
+                }
+                ObjectName clusterBean = new ObjectName("dev.sticky:type=Cluster");
+                assertEquals(2, beans.getAttribute(clusterBean, "Workers"));
+                assertEquals(2L * ServerApisTest.sources().size(), beans.getAttribute(clusterBean, "ConnectionsDispatched"));
+            } finally {
+                vm.detach();
+            }
+        }
+    }
+}
