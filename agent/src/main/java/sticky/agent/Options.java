@@ -3,26 +3,30 @@ package sticky.agent;
 import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.Set;
+import sticky.agent.route.Router;
+import sticky.agent.route.Trust;
 
 /**
  * The agent options: {@code -javaagent:sticky.jar=key=value,key=value}.
  * Anything unknown or malformed is an {@link IllegalArgumentException} whose
  * message names the option, so the JVM stops before a worker starts.
  */
-public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics) {
+public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router) {
     public static final int MAX_WORKERS = 256;
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
 
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
-    private static final String KEYS = "workers, log, shutdown-timeout, metrics";
+    private static final String KEYS = "workers, log, shutdown-timeout, metrics, route, trust";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
         String log = "info";
         long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
         InetSocketAddress metrics = null;
+        String route = "ip";
+        Trust trust = Trust.NOBODY;
         if (args == null || args.isBlank()) {
-            return new Options(workers, log, shutdownTimeoutMs, metrics);
+            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP);
         }
         for (String part : args.split(",", -1)) {
             int eq = part.indexOf('=');
@@ -37,10 +41,21 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "log" -> log = log(value);
                 case "shutdown-timeout" -> shutdownTimeoutMs = duration(key, value);
                 case "metrics" -> metrics = address(key, value);
+                case "route" -> route = value;
+                case "trust" -> trust = trust.and(trust(value));
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
-        return new Options(workers, log, shutdownTimeoutMs, metrics);
+        return new Options(workers, log, shutdownTimeoutMs, metrics, Router.of(route, trust));
+    }
+
+    /** CIDR blocks separated by ';' (trust= may also be given several times). */
+    private static Trust trust(String value) {
+        try {
+            return Trust.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("option 'trust': " + e.getMessage());
+        }
     }
 
     private static int workers(String value) {

@@ -10,15 +10,15 @@ class OptionsTest {
 
     @Test
     void defaultsAreOneWorkerPerProcessorAndInfoLogs() {
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null), Options.parse(null));
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null), Options.parse(""));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP), Options.parse(null));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP), Options.parse(""));
     }
 
     @Test
     void parsesEveryKey() {
-        assertEquals(new Options(4, "debug", 30_000, null), Options.parse("workers=4,log=DEBUG"));
-        assertEquals(new Options(PROCESSORS, "warn", 30_000, null), Options.parse(" workers = auto , log=warn"));
-        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null), Options.parse("workers=256"));
+        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP), Options.parse("workers=4,log=DEBUG"));
+        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP), Options.parse(" workers = auto , log=warn"));
+        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP), Options.parse("workers=256"));
     }
 
     @Test
@@ -42,8 +42,24 @@ class OptionsTest {
     }
 
     @Test
+    void routeNeedsTrustedProxies() {
+        assertEquals(sticky.agent.route.Router.Mode.PROXY,
+                Options.parse("route=proxy,trust=10.0.0.0/8,trust=::1").router().mode());
+        assertEquals(sticky.agent.route.Router.Mode.HEADER,
+                Options.parse("route=header:X-Forwarded-For,trust=127.0.0.1;10.1.0.0/16").router().mode());
+        assertEquals("option 'route=proxy' needs 'trust=' with the addresses of the proxies whose headers are believed",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("route=proxy")).getMessage());
+        assertEquals("option 'route' must be ip, proxy or header:NAME, not 'cookie'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("route=cookie,trust=::1")).getMessage());
+        assertEquals("option 'trust': 'proxy.example' is not an address or CIDR block",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("trust=proxy.example")).getMessage());
+        assertEquals("option 'trust': '10.0.0.0/33' has a bad prefix length",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("trust=10.0.0.0/33")).getMessage());
+    }
+
+    @Test
     void errorsNameTheOption() {
-        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics)",
+        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("wrokers=2")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not '257'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=257")).getMessage());
@@ -51,7 +67,7 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=-1")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not ''",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
-        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics)",
+        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
     }
 }

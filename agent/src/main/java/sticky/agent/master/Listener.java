@@ -18,6 +18,7 @@ import sticky.agent.JdkAccess;
 import sticky.agent.Logs;
 import sticky.agent.Protocol;
 import sticky.agent.Protocol.BindRequest;
+import sticky.agent.route.Router;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.Sockaddr;
@@ -36,8 +37,12 @@ final class Listener {
     static final int BACKLOG = 1024;
     private static final ThreadLocal<FdPasser> PASSERS = ThreadLocal.withInitial(FdPasser::new);
 
-    /** A connection the master has handed over and keeps a copy of until the worker acknowledges it. */
-    record Pending(int fd, byte[] address, int port) {}
+    /**
+     * A connection: its descriptor, its TCP peer, and the client address it is
+     * routed by (the peer, or the client a trusted proxy names). The master
+     * keeps it, once handed over, until the worker acknowledges it.
+     */
+    record Pending(int fd, byte[] address, int port, byte[] key) {}
 
     /** One worker process's connection for this listener. */
     static final class Route {
@@ -96,20 +101,25 @@ final class Listener {
     private final AtomicLong handoffs = new AtomicLong();
     private final AtomicLongArray dispatched;
     private final Thread acceptor;
+    private final Router router;
+    private final Peeker peeker;
     private volatile boolean closing;
 
-    private Listener(ServerSocketChannel channel, AtomicLongArray dispatched) throws IOException {
+    private Listener(ServerSocketChannel channel, AtomicLongArray dispatched, Router router) throws IOException {
         this.channel = channel;
         this.dispatched = dispatched;
+        this.router = router;
         this.fd = JdkAccess.channelFd(channel);
         this.local = (InetSocketAddress) channel.getLocalAddress();
         this.live = new Route[dispatched.length()];
         this.acceptor = new Thread(this::acceptLoop, "sticky-listener-" + local.getPort());
         this.acceptor.setDaemon(true);
+        this.peeker = router.mode() == Router.Mode.IP ? null
+                : new Peeker(router, this::route, "sticky-peeker-" + local.getPort());
     }
 
     /** Binds the real socket as the application asked; the JDK's own BindException on failure. */
-    static Listener open(BindRequest request, AtomicLongArray dispatched) throws IOException {
+    static Listener open(BindRequest request, AtomicLongArray dispatched, Router router) throws IOException {
         ServerSocketChannel channel = ServerSocketChannel.open(
                 request.family() == 4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
         try {
@@ -117,7 +127,7 @@ final class Listener {
                 channel.setOption(StandardSocketOptions.SO_RCVBUF, request.receiveBuffer());
             }
             channel.bind(new InetSocketAddress(request.address(), request.port()), BACKLOG);
-            Listener listener = new Listener(channel, dispatched);
+            Listener listener = new Listener(channel, dispatched, router);
             listener.acceptor.start();
             log.info("listening on {}", listener.local);
             return listener;
@@ -197,6 +207,9 @@ final class Listener {
         Libc.shutdown(fd, Libc.SHUT_RDWR);
         try {
             acceptor.join(1000);
+            if (peeker != null) {
+                peeker.close();
+            }
             channel.close();
         } catch (IOException e) {
             log.warn("closing listener {}: {}", local, e.toString());
@@ -225,7 +238,7 @@ final class Listener {
     }
 
     private void acceptLoop() {
-        FdPasser passer = PASSERS.get();
+        byte[] peekBuffer = peeker == null ? null : new byte[router.window()];
         try (Memory sockaddr = new Memory(Sockaddr.MAX_SIZE); Memory length = new Memory(4)) {
             while (awaitLiveRoute()) {
                 length.setInt(0, Sockaddr.MAX_SIZE);
@@ -247,9 +260,15 @@ final class Listener {
                     return;
                 }
                 byte[] address = Sockaddr.address(sockaddr);
-                if (address == null || !dispatch(new Pending(client, address, Sockaddr.port(sockaddr)), passer)) {
-                    log.warn("no worker took a connection on {}; closed it", local);
+                if (address == null) {
                     Libc.close(client);
+                    continue;
+                }
+                Pending connection = new Pending(client, address, Sockaddr.port(sockaddr), address);
+                if (peeker != null && router.peeks(address)) {
+                    peeker.route(connection, peekBuffer);
+                } else {
+                    route(connection, address);
                 }
             }
         } catch (InterruptedException e) {
@@ -257,11 +276,21 @@ final class Listener {
         }
     }
 
+    /** Hands the connection to the worker of client's slot (or the next live one); closes it if none takes it. */
+    private void route(Pending connection, byte[] client) {
+        Pending keyed = client == connection.key() ? connection
+                : new Pending(connection.fd(), connection.address(), connection.port(), client);
+        if (!dispatch(keyed, PASSERS.get())) {
+            log.warn("no worker took a connection on {}; closed it", local);
+            Libc.close(connection.fd());
+        }
+    }
+
     private boolean dispatch(Pending connection, FdPasser passer) {
         long id = handoffs.incrementAndGet();
         byte[] payload = Protocol.handoff(id, connection.address(), connection.port());
         Route[] routes = live;
-        int slot = ClientHash.slot(connection.address(), routes.length);
+        int slot = ClientHash.slot(connection.key(), routes.length);
         for (int i = 0; i < routes.length; i++) {
             Route route = routes[(slot + i) % routes.length];
             if (route == null) {

@@ -13,6 +13,7 @@ import java.util.function.BooleanSupplier;
 import sticky.agent.Protocol.BindRequest;
 import sticky.agent.master.Listener.Pending;
 import sticky.agent.master.Listener.Route;
+import sticky.agent.route.Router;
 import sticky.agent.unix.Libc;
 
 /**
@@ -26,13 +27,14 @@ import sticky.agent.unix.Libc;
 final class Listeners {
     private record Key(int family, InetAddress address, int port, int index) {}
 
-    private final int slots;
     private final Map<Key, Listener> byKey = new HashMap<>();
     /** Connections handed to each slot's workers, over all listeners. */
     private final AtomicLongArray dispatched;
 
-    Listeners(int slots) {
-        this.slots = slots;
+    private final Router router;
+
+    Listeners(int slots, Router router) {
+        this.router = router;
         this.dispatched = new AtomicLongArray(slots);
     }
 
@@ -49,7 +51,7 @@ final class Listeners {
         Key key = new Key(request.family(), request.address(), request.port(), request.index());
         Listener listener = byKey.get(key);
         if (listener == null) {
-            listener = Listener.open(request, dispatched);
+            listener = Listener.open(request, dispatched, router);
             byKey.put(key, listener);
         }
         return listener.add(request.worker(), pid, connection);

@@ -44,7 +44,7 @@ public final class Master {
 
     private Master(Options options) {
         this.options = options;
-        this.listeners = new Listeners(options.workers());
+        this.listeners = new Listeners(options.workers(), options.router());
     }
 
     public static void run(Options options, Instrumentation inst) {

@@ -30,6 +30,7 @@ public final class Libc {
     public static final int SO_RCVTIMEO = 20;
     public static final int SO_DOMAIN = 39;
     public static final int SCM_RIGHTS = 1;
+    public static final int MSG_PEEK = 0x2;
     public static final int MSG_CTRUNC = 0x8;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
@@ -38,7 +39,10 @@ public final class Libc {
     public static final int F_SETFL = 4;
     public static final int O_NONBLOCK = 0x800;
     public static final int SHUT_RDWR = 2;
+    public static final short POLLIN = 1;
     public static final short POLLOUT = 4;
+    public static final int EFD_NONBLOCK = 0x800;
+    public static final int EFD_CLOEXEC = 0x80000;
 
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
@@ -79,6 +83,12 @@ public final class Libc {
     public static native int setsockopt(int fd, int level, int name, Pointer value, int len);
 
     public static native int poll(Pointer fds, long count, int timeoutMs);
+
+    public static native int eventfd(int initial, int flags);
+
+    public static native long read(int fd, byte[] buf, long len);
+
+    public static native long write(int fd, byte[] buf, long len);
 
     public static native String strerror(int errno);
 

@@ -1,0 +1,93 @@
+package sticky.agent.route;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads the client address from a PROXY protocol header (v1 text or v2
+ * binary, as HAProxy's send-proxy / send-proxy-v2, nginx's proxy_protocol and
+ * AWS NLBs send it) at the start of a connection's bytes. Never throws: a
+ * header that is malformed, oversized, LOCAL (a health check) or not about
+ * TCP over IP means "use the TCP peer".
+ * See https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt.
+ */
+public final class ProxyProtocol {
+    private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
+    /** The longest v1 line, CRLF included. */
+    static final int V1_MAX = 107;
+
+    private ProxyProtocol() {}
+
+    public static Verdict parse(byte[] bytes, int length) {
+        if (length <= 0) {
+            return Verdict.MORE;
+        }
+        if (startsWith(bytes, length, V2_SIGNATURE)) {
+            return length < V2_SIGNATURE.length ? Verdict.MORE : v2(bytes, length);
+        }
+        if (startsWith(bytes, length, V1_PREFIX)) {
+            return length < V1_PREFIX.length ? Verdict.MORE : v1(bytes, length);
+        }
+        return Verdict.PEER;
+    }
+
+    /** Whether the first length bytes agree with prefix, as far as both go. */
+    private static boolean startsWith(byte[] bytes, int length, byte[] prefix) {
+        for (int i = 0; i < Math.min(length, prefix.length); i++) {
+            if (bytes[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Verdict v1(byte[] bytes, int length) {
+        int end = -1;
+        for (int i = 0; i + 1 < Math.min(length, V1_MAX); i++) {
+            if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
+                end = i;
+                break;
+            }
+        }
+        if (end < 0) {
+            return length < V1_MAX ? Verdict.MORE : Verdict.PEER;
+        }
+        // PROXY TCP4|TCP6|UNKNOWN source destination sourcePort destinationPort
+        String[] f = new String(bytes, 0, end, StandardCharsets.US_ASCII).split(" ", -1);
+        if (f.length != 6 || !(f[1].equals("TCP4") || f[1].equals("TCP6")) || !port(f[4]) || !port(f[5])) {
+            return Verdict.PEER;
+        }
+        boolean ipv6 = f[1].equals("TCP6");
+        if (ipv6 != f[2].contains(":")) {
+            return Verdict.PEER; // TCP4 with an IPv6 address, or the other way round
+        }
+        return Verdict.client(Addresses.parse(f[2]));
+    }
+
+    private static boolean port(String text) {
+        return text.matches("\\d{1,5}") && Integer.parseInt(text) <= 65535;
+    }
+
+    private static Verdict v2(byte[] bytes, int length) {
+        if (length < 16) {
+            return Verdict.MORE;
+        }
+        int version = (bytes[12] & 0xf0) >> 4;
+        int command = bytes[12] & 0x0f;
+        int family = (bytes[13] & 0xf0) >> 4;
+        int declared = ((bytes[14] & 0xff) << 8) | (bytes[15] & 0xff);
+        if (version != 2 || command != 1) {
+            return Verdict.PEER; // another version, or LOCAL: the proxy's own connection
+        }
+        int addressBytes = family == 1 ? 4 : family == 2 ? 16 : 0;
+        if (addressBytes == 0 || declared < 2 * addressBytes + 4) {
+            return Verdict.PEER; // UNIX or UNSPEC, or a length too short for the addresses
+        }
+        if (length < 16 + addressBytes) {
+            return Verdict.MORE;
+        }
+        byte[] source = java.util.Arrays.copyOfRange(bytes, 16, 16 + addressBytes);
+        return Verdict.client(source.length == 16 && sticky.agent.unix.Sockaddr.isIpv4Mapped(source)
+                ? java.util.Arrays.copyOfRange(source, 12, 16) : source);
+    }
+}
