@@ -49,6 +49,27 @@ final class Routing {
         return pidBySource;
     }
 
+    /**
+     * After worker victim died: requests from every source keep succeeding (the
+     * victim's clients go to another worker, the others stay where they were)
+     * until a new worker serves the victim's clients. Returns its pid.
+     */
+    static String awaitSuccessor(Cluster cluster, int port, List<InetAddress> sources, Map<InetAddress, String> before,
+            String victim, Request request) throws IOException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(90).toNanos();
+        while (true) {
+            assertTrue(System.nanoTime() < deadline, "no worker took the killed worker's slot back");
+            for (InetAddress source : sources) {
+                String pid = Clients.field(request.send(source, port), "pid");
+                if (!before.get(source).equals(victim)) {
+                    assertEquals(before.get(source), pid, source + " moved although its worker lived");
+                } else if (!pid.equals(victim) && !before.containsValue(pid)) {
+                    return pid;
+                }
+            }
+        }
+    }
+
     /** Java prints ::1 as 0:0:0:0:0:0:0:1. */
     private static String normalise(String address) throws IOException {
         return InetAddress.getByName(address).getHostAddress();

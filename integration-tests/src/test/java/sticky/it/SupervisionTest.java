@@ -39,19 +39,7 @@ class SupervisionTest {
 
             // Until its successor serves again, every request succeeds: the victim's clients go to the
             // other worker; the other worker's clients never move.
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            String successor = null;
-            while (successor == null) {
-                assertTrue(System.nanoTime() < deadline, "no worker took the killed worker's slot back");
-                for (InetAddress source : sources) {
-                    String pid = Clients.field(Clients.http(source, port), "pid");
-                    if (!before.get(source).equals(victim)) {
-                        assertEquals(before.get(source), pid, source + " moved although its worker lived");
-                    } else if (!pid.equals(victim) && !before.containsValue(pid)) {
-                        successor = pid;
-                    }
-                }
-            }
+            String successor = Routing.awaitSuccessor(cluster, port, sources, before, victim, Clients::http);
             cluster.await(l -> l.matches("WARN sticky - worker \\d \\(pid " + victim
                     + "\\) exited with code 137 after \\d+ ms; restarting it in \\d+ ms"), 1, Cluster.START);
             // Back: the slot's clients are all on the successor, the others where they were.

@@ -60,7 +60,10 @@ public final class UnixSocket {
         }
     }
 
-    /** Blocks for one message; null at end of stream. Longer messages are cut to the buffer. */
+    /**
+     * Blocks for one message; null at end of stream, or when the peer reset the
+     * connection (it died with messages unread). Longer messages are cut to the buffer.
+     */
     public static byte[] receive(int fd, byte[] buffer) throws IOException {
         while (true) {
             long n = Libc.recv(fd, buffer, buffer.length, 0);
@@ -71,6 +74,9 @@ public final class UnixSocket {
                 return null;
             }
             int errno = Libc.errno();
+            if (errno == Libc.ECONNRESET) {
+                return null;
+            }
             if (errno == Libc.EAGAIN) {
                 throw new IOException("nothing received in time");
             }

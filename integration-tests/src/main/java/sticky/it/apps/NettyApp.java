@@ -1,0 +1,60 @@
+package sticky.it.apps;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Netty 4.2 HTTP, on its native epoll transport when Netty says it is
+ * available and on NIO otherwise, as Netty applications commonly choose.
+ * Prints which one it runs on. Answers {@link Reply#line}. Args: port.
+ */
+public final class NettyApp {
+    public static void main(String[] args) throws Exception {
+        boolean epoll = Epoll.isAvailable();
+        System.out.println("transport " + (epoll ? "epoll" : "nio"));
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Class<? extends ServerChannel> type = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Channel channel = new ServerBootstrap().group(new MultiThreadIoEventLoopGroup(2, io)).channel(type)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
+                                new SimpleChannelInboundHandler<FullHttpRequest>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+                                        String line = Reply.line((InetSocketAddress) ctx.channel().remoteAddress(), 0);
+                                        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                                HttpResponseStatus.OK, Unpooled.copiedBuffer(line, StandardCharsets.UTF_8));
+                                        response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+                                        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+                                    }
+                                });
+                    }
+                }).bind(Integer.parseInt(args[0])).sync().channel();
+        Reply.listening(((InetSocketAddress) channel.localAddress()).getPort());
+    }
+}

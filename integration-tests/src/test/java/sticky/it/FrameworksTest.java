@@ -1,0 +1,68 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import sticky.it.apps.NettyApp;
+import sticky.it.apps.VertxApp;
+
+/**
+ * Real servers, unmodified, each in a small app that knows nothing of sticky,
+ * with two workers: every client address keeps its worker, the application
+ * sees the real client, a killed worker comes back in its slot with its
+ * clients, and SIGTERM stops the cluster cleanly.
+ */
+@Timeout(240)
+class FrameworksTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"JettyApp", "TomcatApp", "UndertowApp", "NettyApp", "VertxApp"})
+    void aServerIsClusteredStickyRestartedAndStopped(String app) throws Exception {
+        Class<?> main = Class.forName("sticky.it.apps." + app);
+        try (Cluster cluster = Cluster.withAgent("workers=2", main, "0")) {
+            int port = cluster.awaitPort(2);
+            List<InetAddress> sources = ServerApisTest.sources();
+            Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 3, Clients::http);
+
+            String victim = before.get(sources.get(0));
+            ProcessHandle.of(Long.parseLong(victim)).orElseThrow().destroyForcibly();
+            String successor = Routing.awaitSuccessor(cluster, port, sources, before, victim, Clients::http);
+            for (InetAddress source : sources) {
+                String expected = before.get(source).equals(victim) ? successor : before.get(source);
+                assertEquals(expected, Clients.field(Clients.http(source, port), "pid"), app + ", client " + source);
+            }
+
+            cluster.signal("TERM");
+            Integer code = cluster.waitForExit(Duration.ofSeconds(60));
+            assertNotNull(code, app + " did not stop");
+            assertEquals(0, code.intValue(), app + " did not stop cleanly:\n" + cluster.output());
+        }
+    }
+
+    /** Netty and Vert.x pick their native transport when Netty says it is available; in a worker it is not. */
+    @Test
+    void nettyAndVertxRunOnNioInWorkersInsteadOfBindingThePortNatively() throws Exception {
+        try (Cluster plain = Cluster.withoutAgent(NettyApp.class, "0")) {
+            plain.await(l -> l.equals("transport epoll"), 1, Cluster.START);
+        }
+        try (Cluster cluster = Cluster.withAgent("workers=2", NettyApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            assertEquals(2, cluster.await(l -> l.equals("transport nio"), 2, Cluster.START).size());
+            assertTrue(cluster.output().lines().noneMatch(l -> l.equals("transport epoll")), cluster.output());
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
+        }
+        try (Cluster cluster = Cluster.withAgent("workers=2", VertxApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            cluster.await(l -> l.equals("transport nio"), 2, Cluster.START);
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
+        }
+    }
+}
