@@ -43,13 +43,14 @@ class OptionsTest {
 
     @Test
     void routeNeedsTrustedProxies() {
+        assertEquals(sticky.agent.route.Router.Mode.ROUND_ROBIN, Options.parse("route=round-robin").router().mode());
         assertEquals(sticky.agent.route.Router.Mode.PROXY,
                 Options.parse("route=proxy,trust=10.0.0.0/8,trust=::1").router().mode());
         assertEquals(sticky.agent.route.Router.Mode.HEADER,
                 Options.parse("route=header:X-Forwarded-For,trust=127.0.0.1;10.1.0.0/16").router().mode());
         assertEquals("option 'route=proxy' needs 'trust=' with the addresses of the proxies whose headers are believed",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("route=proxy")).getMessage());
-        assertEquals("option 'route' must be ip, proxy or header:NAME, not 'cookie'",
+        assertEquals("option 'route' must be ip, proxy, header:NAME or round-robin, not 'cookie'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("route=cookie,trust=::1")).getMessage());
         assertEquals("option 'trust': 'proxy.example' is not an address or CIDR block",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("trust=proxy.example")).getMessage());

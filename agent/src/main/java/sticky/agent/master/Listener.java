@@ -114,7 +114,7 @@ final class Listener {
         this.live = new Route[dispatched.length()];
         this.acceptor = new Thread(this::acceptLoop, "sticky-listener-" + local.getPort());
         this.acceptor.setDaemon(true);
-        this.peeker = router.mode() == Router.Mode.IP ? null
+        this.peeker = router.mode() != Router.Mode.PROXY && router.mode() != Router.Mode.HEADER ? null
                 : new Peeker(router, this::route, "sticky-peeker-" + local.getPort());
     }
 
@@ -290,7 +290,8 @@ final class Listener {
         long id = handoffs.incrementAndGet();
         byte[] payload = Protocol.handoff(id, connection.address(), connection.port());
         Route[] routes = live;
-        int slot = ClientHash.slot(connection.key(), routes.length);
+        int slot = router.mode() == Router.Mode.ROUND_ROBIN ? (int) (id % routes.length)
+                : ClientHash.slot(connection.key(), routes.length);
         for (int i = 0; i < routes.length; i++) {
             Route route = routes[(slot + i) % routes.length];
             if (route == null) {

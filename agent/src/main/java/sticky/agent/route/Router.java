@@ -8,9 +8,11 @@ import java.util.Locale;
  * {@code header:NAME}: an HTTP request header a trusted proxy sets. Only
  * connections whose TCP peer is trusted are looked at; anyone else is routed
  * by its own address, so no client can pick its worker by forging a header.
+ * {@code round-robin}: no stickiness at all, each connection to the next
+ * worker, as Node's cluster does (for stateless servers).
  */
 public final class Router {
-    public enum Mode { IP, PROXY, HEADER }
+    public enum Mode { IP, PROXY, HEADER, ROUND_ROBIN }
 
     private final Mode mode;
     private final Trust trust;
@@ -23,6 +25,7 @@ public final class Router {
     }
 
     public static final Router IP = new Router(Mode.IP, Trust.NOBODY, null);
+    public static final Router ROUND_ROBIN = new Router(Mode.ROUND_ROBIN, Trust.NOBODY, null);
 
     /** From the option values; IllegalArgumentException with a message naming the option. */
     public static Router of(String route, Trust trust) {
@@ -31,13 +34,15 @@ public final class Router {
         String name = null;
         if (value.equals("ip")) {
             return IP;
+        } else if (value.equals("round-robin")) {
+            return ROUND_ROBIN;
         } else if (value.equals("proxy")) {
             mode = Mode.PROXY;
         } else if (value.toLowerCase(Locale.ROOT).startsWith("header:") && value.substring(7).matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
             mode = Mode.HEADER;
             name = value.substring(7);
         } else {
-            throw new IllegalArgumentException("option 'route' must be ip, proxy or header:NAME, not '" + route + "'");
+            throw new IllegalArgumentException("option 'route' must be ip, proxy, header:NAME or round-robin, not '" + route + "'");
         }
         if (trust.isEmpty()) {
             throw new IllegalArgumentException("option 'route=" + value
@@ -52,7 +57,7 @@ public final class Router {
 
     /** Whether this connection's first bytes are worth reading: its peer is a trusted proxy. */
     public boolean peeks(byte[] peer) {
-        return mode != Mode.IP && trust.contains(peer);
+        return (mode == Mode.PROXY || mode == Mode.HEADER) && trust.contains(peer);
     }
 
     /** How many bytes to peek at most. */
