@@ -32,13 +32,7 @@ class FrameworksTest {
             List<InetAddress> sources = ServerApisTest.sources();
             Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 3, Clients::http);
 
-            String victim = before.get(sources.get(0));
-            ProcessHandle.of(Long.parseLong(victim)).orElseThrow().destroyForcibly();
-            String successor = Routing.awaitSuccessor(cluster, port, sources, before, victim, Clients::http);
-            for (InetAddress source : sources) {
-                String expected = before.get(source).equals(victim) ? successor : before.get(source);
-                assertEquals(expected, Clients.field(Clients.http(source, port), "pid"), app + ", client " + source);
-            }
+            Routing.killAWorkerAndAwaitItsReturn(cluster, port, sources, before, Clients::http);
 
             cluster.signal("TERM");
             Integer code = cluster.waitForExit(Duration.ofSeconds(60));

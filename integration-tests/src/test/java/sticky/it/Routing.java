@@ -50,6 +50,24 @@ final class Routing {
     }
 
     /**
+     * Kills (SIGKILL) the worker serving the first source, then checks what
+     * sticky promises until and after its successor is back: see
+     * {@link #awaitSuccessor}; afterwards the slot's clients are all on the
+     * successor and everyone else where they were. Returns {victim, successor}.
+     */
+    static String[] killAWorkerAndAwaitItsReturn(Cluster cluster, int port, List<InetAddress> sources,
+            Map<InetAddress, String> before, Request request) throws IOException {
+        String victim = before.get(sources.get(0));
+        ProcessHandle.of(Long.parseLong(victim)).orElseThrow().destroyForcibly();
+        String successor = awaitSuccessor(cluster, port, sources, before, victim, request);
+        for (InetAddress source : sources) {
+            String expected = before.get(source).equals(victim) ? successor : before.get(source);
+            assertEquals(expected, Clients.field(request.send(source, port), "pid"), "client " + source);
+        }
+        return new String[] {victim, successor};
+    }
+
+    /**
      * After worker victim died: requests from every source keep succeeding (the
      * victim's clients go to another worker, the others stay where they were)
      * until a new worker serves the victim's clients. Returns its pid.

@@ -157,26 +157,28 @@ class SocketIoTest {
 
         @Override
         public java.net.Socket createSocket(String host, int port) throws IOException {
-            java.net.Socket socket = createSocket();
-            socket.connect(new InetSocketAddress(host, port));
-            return socket;
+            return connected(new InetSocketAddress(host, port));
         }
 
         @Override
         public java.net.Socket createSocket(String host, int port, InetAddress local, int localPort) throws IOException {
-            return createSocket(host, port);
+            return connected(new InetSocketAddress(host, port));
         }
 
         @Override
         public java.net.Socket createSocket(InetAddress host, int port) throws IOException {
-            java.net.Socket socket = createSocket();
-            socket.connect(new InetSocketAddress(host, port));
-            return socket;
+            return connected(new InetSocketAddress(host, port));
         }
 
         @Override
         public java.net.Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) throws IOException {
-            return createSocket(host, port);
+            return connected(new InetSocketAddress(host, port));
+        }
+
+        private java.net.Socket connected(InetSocketAddress target) throws IOException {
+            java.net.Socket socket = createSocket();
+            socket.connect(target);
+            return socket;
         }
     }
 }
