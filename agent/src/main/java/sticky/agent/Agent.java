@@ -33,7 +33,9 @@ public final class Agent {
             return;
         }
         try {
+            long start = System.nanoTime();
             Worker.start(inst, jar, Integer.parseInt(id));
+            Logs.get().debug("worker {}: agent installed in {} ms", id, (System.nanoTime() - start) / 1_000_000);
         } catch (Exception | LinkageError e) {
             Logs.get().error("worker {} could not start: {}", id, e.toString(), e);
             fail("sticky: worker " + id + " could not start: " + e, 1);

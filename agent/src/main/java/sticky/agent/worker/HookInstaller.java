@@ -1,127 +1,142 @@
 package sticky.agent.worker;
 
-import static net.bytebuddy.matcher.ElementMatchers.any;
-import static net.bytebuddy.matcher.ElementMatchers.isDeclaredBy;
-import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
-import static net.bytebuddy.matcher.ElementMatchers.none;
-import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
-
 import java.io.FileDescriptor;
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketOption;
+import java.security.ProtectionDomain;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.asm.MemberSubstitution;
-import net.bytebuddy.description.method.MethodDescription;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.matcher.ElementMatcher;
-import net.bytebuddy.utility.JavaModule;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.jar.asm.Type;
 
 /**
  * The single place that names the JDK classes and call sites sticky rewrites.
- * In each class below, calls to {@code sun.nio.ch.Net} methods are replaced
- * by calls to the hook method of the same signature ({@code sticky.bootstrap.NetHook},
- * defined in java.base by {@link HookClass}). Checked on
- * JDK 17.0.15 and 25.0.3 (dump with -Dnet.bytebuddy.dump=DIR).
+ * In each class below, every call to a {@code sun.nio.ch.Net} method listed
+ * for it becomes a call to the hook method of the same descriptor
+ * ({@code sticky.bootstrap.NetHook}, defined in java.base by
+ * {@link HookClass}). Checked on JDK 17.0.15 and 25.0.3.
+ *
+ * <p>A call instruction swapped for another of the same descriptor changes
+ * neither the stack nor the frames, so this is done with the ASM that Byte
+ * Buddy carries, by a plain ClassFileTransformer: Byte Buddy's AgentBuilder
+ * did the same in about 650 ms per worker, most of it its own start-up; this
+ * takes a few tens.
  */
-final class HookInstaller {
-    private static final String NET = "sun.nio.ch.Net";
+final class HookInstaller implements ClassFileTransformer {
+    private static final String NET = "sun/nio/ch/Net";
 
-    private record Rewrite(String netMethod, int arguments, Method hook) {}
+    /** Per class (internal name): Net method name + descriptor, to the hook method's name. */
+    private final Map<String, Map<String, String>> rewrites;
+    private final String hook;
+    private final Map<String, Integer> rewritten = new ConcurrentHashMap<>();
 
-    private HookInstaller() {}
+    private HookInstaller(Map<String, Map<String, String>> rewrites, Class<?> hook) {
+        this.rewrites = rewrites;
+        this.hook = Type.getInternalName(hook);
+    }
 
     static void install(Instrumentation inst, Class<?> hook) throws Exception {
         Class<?> fd = FileDescriptor.class;
-        Rewrite listen = rewrite(hook, "listen", 2, "listen", fd, int.class);
-        Rewrite localAddress = rewrite(hook, "localAddress", 1, "localAddress", fd);
-        Rewrite accept = rewrite(hook, "accept", 3, "accept", fd, fd, InetSocketAddress[].class);
-        Rewrite set3 = rewrite(hook, "setSocketOption", 3, "setSocketOption", fd, SocketOption.class, Object.class);
-        Rewrite set4 = rewrite(hook, "setSocketOption", 4, "setSocketOption", fd, ProtocolFamily.class, SocketOption.class,
-                Object.class);
-        Rewrite get2 = rewrite(hook, "getSocketOption", 2, "getSocketOption", fd, SocketOption.class);
-        Rewrite get3 = rewrite(hook, "getSocketOption", 3, "getSocketOption", fd, ProtocolFamily.class, SocketOption.class);
+        List<Method> common = List.of(
+                hook.getMethod("listen", fd, int.class),
+                hook.getMethod("localAddress", fd),
+                hook.getMethod("accept", fd, fd, InetSocketAddress[].class),
+                hook.getMethod("setSocketOption", fd, SocketOption.class, Object.class),
+                hook.getMethod("setSocketOption", fd, ProtocolFamily.class, SocketOption.class, Object.class),
+                hook.getMethod("getSocketOption", fd, SocketOption.class),
+                hook.getMethod("getSocketOption", fd, ProtocolFamily.class, SocketOption.class));
+        Map<String, Map<String, String>> rewrites = new HashMap<>();
+        rewrites.put("sun/nio/ch/ServerSocketChannelImpl", table(common,
+                "bind", hook.getMethod("bind", ProtocolFamily.class, fd, InetAddress.class, int.class)));
+        rewrites.put("sun/nio/ch/NioSocketImpl", table(common,
+                "bind", hook.getMethod("bindSocketImpl", fd, InetAddress.class, int.class),
+                "serverSocket", serverSocketHook(hook)));
+        rewrites.put("sun/nio/ch/AsynchronousServerSocketChannelImpl", table(common,
+                "bind", hook.getMethod("bindServer", fd, InetAddress.class, int.class)));
+        rewrites.put("sun/nio/ch/UnixAsynchronousServerSocketChannelImpl", table(List.of(
+                hook.getMethod("accept", fd, fd, InetSocketAddress[].class))));
 
-        Map<String, List<Rewrite>> rewrites = new HashMap<>();
-        rewrites.put("sun.nio.ch.ServerSocketChannelImpl", List.of(
-                rewrite(hook, "bind", 4, "bind", ProtocolFamily.class, fd, InetAddress.class, int.class),
-                listen, localAddress, accept, set3, set4, get2, get3));
-        rewrites.put("sun.nio.ch.NioSocketImpl", List.of(
-                serverSocketRewrite(hook),
-                rewrite(hook, "bind", 3, "bindSocketImpl", fd, InetAddress.class, int.class),
-                listen, localAddress, accept, set3, set4, get2, get3));
-        rewrites.put("sun.nio.ch.AsynchronousServerSocketChannelImpl", List.of(
-                rewrite(hook, "bind", 3, "bindServer", fd, InetAddress.class, int.class),
-                listen, localAddress, set3, set4, get2, get3));
-        rewrites.put("sun.nio.ch.UnixAsynchronousServerSocketChannelImpl", List.of(accept));
-
+        HookInstaller installer = new HookInstaller(rewrites, hook);
+        Class<?>[] targets = new Class<?>[rewrites.size()];
+        int i = 0;
         for (String name : rewrites.keySet()) {
-            Class.forName(name); // load now, so that installation retransforms it and we can check
+            targets[i++] = Class.forName(name.replace('/', '.'));
         }
-        Set<String> transformed = ConcurrentHashMap.newKeySet();
-        Map<String, Throwable> errors = new ConcurrentHashMap<>();
-        new AgentBuilder.Default()
-                .disableClassFormatChanges()
-                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-                .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
-                .with(AgentBuilder.TypeStrategy.Default.REDEFINE)
-                .ignore(none()) // the default ignores java.base silently
-                .with(new AgentBuilder.Listener.Adapter() {
-                    @Override
-                    public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module,
-                            boolean loaded, DynamicType dynamicType) {
-                        transformed.add(type.getName());
-                    }
-
-                    @Override
-                    public void onError(String type, ClassLoader loader, JavaModule module, boolean loaded,
-                            Throwable throwable) {
-                        errors.put(type, throwable);
-                    }
-                })
-                .type(namedOneOf(rewrites.keySet().toArray(new String[0])))
-                .transform((builder, type, loader, module, domain) ->
-                        builder.visit(substitution(rewrites.get(type.getName())).on(any())))
-                .installOn(inst);
-        if (!errors.isEmpty() || !transformed.containsAll(rewrites.keySet())) {
-            throw new IllegalStateException("could not instrument " + rewrites.keySet() + ": transformed "
-                    + transformed + ", errors " + errors);
+        inst.addTransformer(installer, true); // stays: a later retransformation by anyone keeps the rewrite
+        inst.retransformClasses(targets);
+        if (!installer.rewritten.keySet().containsAll(rewrites.keySet())) {
+            throw new IllegalStateException("could not rewrite the calls to sun.nio.ch.Net in " + rewrites.keySet()
+                    + "; rewritten: " + installer.rewritten);
         }
     }
 
-    private static MemberSubstitution substitution(List<Rewrite> rewrites) {
-        MemberSubstitution substitution = MemberSubstitution.relaxed();
-        for (Rewrite r : rewrites) {
-            ElementMatcher.Junction<MethodDescription> target = named(r.netMethod())
-                    .and(takesArguments(r.arguments())).and(isDeclaredBy(named(NET)));
-            substitution = substitution.method(target).replaceWith(r.hook());
+    /** The common hooks under their own names, plus (netName, hookMethod) pairs. */
+    private static Map<String, String> table(List<Method> common, Object... renamed) {
+        Map<String, String> table = new HashMap<>();
+        for (Method m : common) {
+            table.put(m.getName() + Type.getMethodDescriptor(m), m.getName());
         }
-        return substitution;
+        for (int i = 0; i < renamed.length; i += 2) {
+            Method m = (Method) renamed[i + 1];
+            table.put(renamed[i] + Type.getMethodDescriptor(m), m.getName());
+        }
+        return table;
     }
 
-    private static Rewrite rewrite(Class<?> hook, String netMethod, int arguments, String hookMethod,
-            Class<?>... types) throws NoSuchMethodException {
-        return new Rewrite(netMethod, arguments, hook.getMethod(hookMethod, types));
-    }
-
-    /** Net.serverSocket takes a boolean on JDK 17 and nothing on JDK 25: match what this JDK has. */
-    private static Rewrite serverSocketRewrite(Class<?> hook) throws Exception {
-        for (Method m : Class.forName(NET).getDeclaredMethods()) {
+    /** Net.serverSocket takes a boolean on JDK 17 and nothing on JDK 25: the hook has both. */
+    private static Method serverSocketHook(Class<?> hook) throws Exception {
+        for (Method m : Class.forName("sun.nio.ch.Net").getDeclaredMethods()) {
             if (m.getName().equals("serverSocket") && m.getParameterCount() <= 1
                     && (m.getParameterCount() == 0 || m.getParameterTypes()[0] == boolean.class)) {
-                return rewrite(hook, "serverSocket", m.getParameterCount(), "serverSocket", m.getParameterTypes());
+                return hook.getMethod("serverSocket", m.getParameterTypes());
             }
         }
-        throw new NoSuchMethodException(NET + ".serverSocket");
+        throw new NoSuchMethodException("sun.nio.ch.Net.serverSocket");
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefined,
+            ProtectionDomain domain, byte[] bytes) {
+        Map<String, String> table = className == null ? null : rewrites.get(className);
+        if (table == null) {
+            return null;
+        }
+        ClassReader reader = new ClassReader(bytes);
+        ClassWriter writer = new ClassWriter(reader, 0);
+        int[] count = new int[1];
+        reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                    String[] exceptions) {
+                return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, descriptor, signature, exceptions)) {
+                    @Override
+                    public void visitMethodInsn(int opcode, String owner, String method, String desc, boolean itf) {
+                        String target = opcode == Opcodes.INVOKESTATIC && owner.equals(NET) ? table.get(method + desc) : null;
+                        if (target != null) {
+                            count[0]++;
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, target, desc, false);
+                        } else {
+                            super.visitMethodInsn(opcode, owner, method, desc, itf);
+                        }
+                    }
+                };
+            }
+        }, 0);
+        if (count[0] == 0) {
+            return null;
+        }
+        rewritten.merge(className, count[0], Integer::sum);
+        return writer.toByteArray();
     }
 }
