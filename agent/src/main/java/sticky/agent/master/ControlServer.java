@@ -70,6 +70,7 @@ final class ControlServer {
                 connection = UnixSocket.accept(fd);
             } catch (IOException e) {
                 log.warn("control socket: {}", e.getMessage());
+                pause(); // out of descriptors: that clears only as connections close
                 continue;
             }
             if (connection < 0) {
@@ -151,6 +152,14 @@ final class ControlServer {
         // Constant time: the secret must not leak through timing.
         boolean secretOk = MessageDigest.isEqual(secret, given.getBytes(StandardCharsets.UTF_8));
         return secretOk && worker >= 1 && worker <= workers;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static Thread daemon(String name, Runnable body) {
