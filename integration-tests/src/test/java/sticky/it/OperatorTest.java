@@ -67,7 +67,7 @@ class OperatorTest {
                     s.getInputStream().read(); // answered: the server holds it open now
                     held.add(s);
                 }
-                String json = cli("status", "--json").output();
+                String json = cli("status", "--json", pid).output();
                 assertTrue(json.startsWith("{\"pid\":" + pid + ","), json);
                 Matcher w = Pattern.compile("\\{\"id\":(\\d),\"pid\":(\\d+),\"state\":\"running\",\"uptimeSeconds\":\\d+,"
                         + "\"restarts\":0,\"dispatched\":(\\d+),\"open\":(\\d+)}").matcher(json);
@@ -93,15 +93,22 @@ class OperatorTest {
     void reloadAndStopFromTheCommandLine() throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2", HttpServerApp.class, "0")) {
             cluster.awaitPort(2);
+            String pid = Long.toString(cluster.process().pid());
             Set<Long> before = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
-            Run reload = cli("reload");
+            Run reload = cli("reload", pid);
             assertEquals(new Run(0, "rolling restart started\n"), reload);
             cluster.await(l -> l.equals("INFO sticky - rolling restart done"), 1, Cluster.START);
             Set<Long> after = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
             assertTrue(java.util.Collections.disjoint(before, after), before + " " + after);
-            assertTrue(cli("status", "--json").output().contains("\"restarts\":1"), "a replacement counts as a restart");
+            assertTrue(cli("status", "--json", pid).output().contains("\"restarts\":1"), "a replacement counts as a restart");
 
-            Run stop = cli("stop");
+            // Without a PID the command line finds the master itself, or names it among several.
+            Run found = cli("status");
+            assertTrue(found.code() == 0 && found.output().startsWith("sticky master " + pid + ",")
+                    || found.code() == 3 && found.output().matches("(?s)sticky: several masters are running, name one: .*\\b"
+                            + pid + "\\b.*"), found.toString());
+
+            Run stop = cli("stop", pid);
             assertEquals(new Run(0, "stopping\nstopped\n"), stop);
             Integer code = cluster.waitForExit(Duration.ofSeconds(10));
             assertNotNull(code);
