@@ -41,6 +41,42 @@ class FrameworksTest {
         }
     }
 
+    /**
+     * WebSocket upgrades, held open: each client's WebSocket lands on the
+     * worker that serves its HTTP requests, and stays open and on it while
+     * HTTP traffic goes on.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"UndertowApp", "NettyApp", "VertxApp"})
+    void webSocketsAreStickyAndLongLived(String app) throws Exception {
+        Class<?> main = Class.forName("sticky.it.apps." + app);
+        try (Cluster cluster = Cluster.withAgent("workers=2", main, "0")) {
+            int port = cluster.awaitPort(2);
+            List<InetAddress> sources = Clients.ipv4(8);
+            Map<InetAddress, String> workers = Routing.assertSticky(cluster, port, sources, 1, Clients::http);
+            List<WebSocketClient> sockets = new java.util.ArrayList<>();
+            try {
+                for (InetAddress source : sources) {
+                    WebSocketClient ws = new WebSocketClient(source, port, "/ws");
+                    sockets.add(ws);
+                    String reply = ws.echo("hello");
+                    assertEquals(workers.get(source), Clients.field(reply, "pid"), app + ": " + source + "'s WebSocket");
+                    assertEquals(source.getHostAddress(), Clients.field(reply, "peer"));
+                    assertEquals("hello", Clients.field(reply, "echo"));
+                }
+                Routing.assertSticky(cluster, port, sources, 2, Clients::http);
+                for (int i = 0; i < sources.size(); i++) {
+                    String reply = sockets.get(i).echo("again");
+                    assertEquals(workers.get(sources.get(i)), Clients.field(reply, "pid"), app + ": still on its worker");
+                }
+            } finally {
+                for (WebSocketClient ws : sockets) {
+                    ws.close();
+                }
+            }
+        }
+    }
+
     /** Netty and Vert.x pick their native transport when Netty says it is available; in a worker it is not. */
     @Test
     void nettyAndVertxRunOnNioInWorkersInsteadOfBindingThePortNatively() throws Exception {

@@ -24,13 +24,16 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
  * Netty 4.2 HTTP, on its native epoll transport when Netty says it is
  * available and on NIO otherwise, as Netty applications commonly choose.
- * Prints which one it runs on. Answers {@link Reply#line}. Args: port.
+ * Prints which one it runs on. Answers {@link Reply#line}, and echoes
+ * WebSocket text messages on /ws as "{@link Reply#line} echo=TEXT". Args: port.
  */
 public final class NettyApp {
     public static void main(String[] args) throws Exception {
@@ -43,6 +46,14 @@ public final class NettyApp {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
+                                new WebSocketServerProtocolHandler("/ws"),
+                                new SimpleChannelInboundHandler<TextWebSocketFrame>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, TextWebSocketFrame frame) {
+                                        String line = Reply.line((InetSocketAddress) ctx.channel().remoteAddress(), 0);
+                                        ctx.writeAndFlush(new TextWebSocketFrame(line.trim() + " echo=" + frame.text()));
+                                    }
+                                },
                                 new SimpleChannelInboundHandler<FullHttpRequest>() {
                                     @Override
                                     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
