@@ -36,6 +36,20 @@ class WorkerTest {
         }
     }
 
+    /** Long class paths are common: the command line is longer than a page. */
+    @Test
+    void workersGetTheWholeCommandLineHoweverLong() throws Exception {
+        String padding = "-Dsticky.test.padding=" + "x".repeat(10_000);
+        try (Cluster cluster = Cluster.withAgent("workers=2", List.of(padding), SelectorApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            for (ProcessHandle worker : cluster.workers()) {
+                String cmdline = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(worker.pid()), "cmdline"));
+                assertTrue(cmdline.contains(padding + "\0"), "worker " + worker.pid() + " lacks the long option");
+            }
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 1, Clients::line);
+        }
+    }
+
     @Test
     void anApplicationsOwnJnaAndByteBuddyAreUntouched() throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2", LibrariesApp.class, "0")) {

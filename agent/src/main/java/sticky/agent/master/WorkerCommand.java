@@ -1,7 +1,10 @@
 package sticky.agent.master;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -9,10 +12,11 @@ import java.util.regex.Pattern;
 
 /**
  * The command a worker is started with: exactly this JVM's own command line,
- * read from the process itself (/proc/self/cmdline on Linux). Not from
- * RuntimeMXBean.getInputArguments(): that list also holds what came from
- * JDK_JAVA_OPTIONS, which the worker inherits in its environment and would
- * apply a second time. The -javaagent option is part of the command, so the
+ * read from /proc/self/cmdline. Not from RuntimeMXBean.getInputArguments():
+ * that list also holds what came from JDK_JAVA_OPTIONS, which the worker
+ * inherits in its environment and would apply a second time. Not from
+ * ProcessHandle.Info.arguments() either: on Linux it gives nothing for a
+ * command line longer than a page (JDK 17 and 25), and class paths are. The -javaagent option is part of the command, so the
  * worker runs the agent too; the environment tells it that it is a worker.
  *
  * <p>JVM options that open a port of their own are given a port per worker, as
@@ -31,14 +35,31 @@ final class WorkerCommand {
 
     private WorkerCommand() {}
 
-    static List<String> ofThisProcess() {
-        ProcessHandle.Info info = ProcessHandle.current().info();
-        String java = info.command().orElseThrow(() -> new IllegalStateException("cannot read this JVM's executable"));
-        String[] args = info.arguments().orElseThrow(() -> new IllegalStateException("cannot read this JVM's arguments"));
-        List<String> command = new ArrayList<>(args.length + 1);
-        command.add(java);
-        command.addAll(Arrays.asList(args));
+    static List<String> ofThisProcess() throws IOException {
+        byte[] cmdline = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+        List<String> command = parse(cmdline);
+        if (command.isEmpty()) {
+            throw new IOException("cannot read this JVM's command line from /proc/self/cmdline");
+        }
+        // The executable itself (/proc/self/exe), not argv[0], which may be relative to a PATH entry.
+        ProcessHandle.current().info().command().ifPresent(java -> command.set(0, java));
         return command;
+    }
+
+    /** argv from /proc/PID/cmdline: NUL-terminated strings. */
+    static List<String> parse(byte[] cmdline) {
+        List<String> args = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < cmdline.length; i++) {
+            if (cmdline[i] == 0) {
+                args.add(new String(cmdline, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        if (start < cmdline.length) {
+            args.add(new String(cmdline, start, cmdline.length - start, StandardCharsets.UTF_8));
+        }
+        return args;
     }
 
     /** command (java first) for worker id of workers; alternate: a rolling restart's replacement. */

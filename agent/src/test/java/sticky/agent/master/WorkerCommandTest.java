@@ -25,6 +25,13 @@ class WorkerCommandTest {
     }
 
     @Test
+    void theCommandLineIsReadWhateverItsLength() {
+        String longClassPath = "a.jar:".repeat(2000) + "b.jar";
+        byte[] cmdline = ("java\0-cp\0" + longClassPath + "\0Main\0with space\0\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(List.of("java", "-cp", longClassPath, "Main", "with space", ""), WorkerCommand.parse(cmdline));
+    }
+
+    @Test
     void portZeroAndProgramArgumentsAreLeftAlone() {
         List<String> command = List.of("java", "-cp", "-agentlib:jdwp=address=5005", "-agentlib:jdwp=address=localhost:0",
                 "Main", "-agentlib:jdwp=address=5005");
