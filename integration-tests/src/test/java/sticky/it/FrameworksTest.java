@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,19 +27,29 @@ class FrameworksTest {
     @ParameterizedTest
     @ValueSource(strings = {"JettyApp", "TomcatApp", "UndertowApp", "NettyApp", "VertxApp"})
     void aServerIsClusteredStickyRestartedAndStopped(String app) throws Exception {
-        Class<?> main = Class.forName("sticky.it.apps." + app);
-        try (Cluster cluster = Cluster.withAgent("workers=2", main, "0")) {
-            int port = cluster.awaitPort(2);
-            List<InetAddress> sources = ServerApisTest.sources();
-            Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 3, Clients::http);
-
-            Routing.killAWorkerAndAwaitItsReturn(cluster, port, sources, before, Clients::http);
-
-            cluster.signal("TERM");
-            Integer code = cluster.waitForExit(Duration.ofSeconds(60));
-            assertNotNull(code, app + " did not stop");
-            assertEquals(0, code.intValue(), app + " did not stop cleanly:\n" + cluster.output());
+        try (Cluster cluster = Cluster.withAgent("workers=2", Class.forName("sticky.it.apps." + app), "0")) {
+            assertClusteredStickyRestartedAndStopped(cluster, app);
         }
+    }
+
+    /** Spring Boot as it is deployed: java -javaagent:sticky.jar -jar app.jar, its jar of jars. */
+    @Test
+    void springBootFromItsExecutableJar() throws Exception {
+        Path jar = Path.of(System.getProperty("sticky.spring.boot.app"));
+        try (Cluster cluster = Cluster.withAgentOnJar("workers=2", jar, "--server.port=0")) {
+            assertClusteredStickyRestartedAndStopped(cluster, "Spring Boot");
+        }
+    }
+
+    private static void assertClusteredStickyRestartedAndStopped(Cluster cluster, String app) throws Exception {
+        int port = cluster.awaitPort(2);
+        List<InetAddress> sources = ServerApisTest.sources();
+        Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 3, Clients::http);
+        Routing.killAWorkerAndAwaitItsReturn(cluster, port, sources, before, Clients::http);
+        cluster.signal("TERM");
+        Integer code = cluster.waitForExit(Duration.ofSeconds(60));
+        assertNotNull(code, app + " did not stop");
+        assertEquals(0, code.intValue(), app + " did not stop cleanly:\n" + cluster.output());
     }
 
     /**

@@ -102,6 +102,10 @@ final class ControlServer {
                 if (route == null) {
                     return;
                 }
+                // The answer first: it must be the first message on this connection, before any socket.
+                UnixSocket.send(connection, Protocol.encode(new BindOk(route.listener.localAddress())));
+                listeners.answered(route);
+                supervisor.bound(route);
             } else {
                 log.warn("refused a control connection from pid {}: not a worker of this master ({})", pid,
                         first.getClass().getSimpleName());
@@ -127,25 +131,15 @@ final class ControlServer {
         }
     }
 
+    /** Joins or opens the listener; on a bind error, answers with it and returns null. */
     private Route bind(BindRequest request, int connection, long pid) throws IOException {
-        Route route;
         try {
-            route = listeners.bind(request, connection, pid);
+            return listeners.bind(request, connection, pid);
         } catch (IOException e) {
             UnixSocket.send(connection, Protocol.encode(
                     new BindError(e instanceof BindException, String.valueOf(e.getMessage()))));
             return null;
         }
-        try {
-            // The answer first: it must be the first message on this connection, before any socket.
-            UnixSocket.send(connection, Protocol.encode(new BindOk(route.listener.localAddress())));
-        } catch (IOException e) {
-            listeners.release(route, true);
-            throw e;
-        }
-        listeners.answered(route);
-        supervisor.bound(route);
-        return route;
     }
 
     private boolean authorized(int worker, String given) {

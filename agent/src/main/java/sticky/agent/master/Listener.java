@@ -82,8 +82,11 @@ final class Listener {
             }
         }
 
-        /** Closes the connection to the worker; returns what it never acknowledged. */
+        /** Closes the connection to the worker, once; returns what it never acknowledged. */
         synchronized List<Pending> close() {
+            if (closed) {
+                return List.of(); // never twice: the number may belong to another descriptor by now
+            }
             closed = true;
             Libc.close(connection);
             List<Pending> unacknowledged = new ArrayList<>(pending.values());
