@@ -58,7 +58,7 @@ class FrameworksTest {
      * HTTP traffic goes on.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"JettyApp", "UndertowApp", "NettyApp", "VertxApp"})
+    @ValueSource(strings = {"JettyApp", "TomcatApp", "UndertowApp", "NettyApp", "VertxApp"})
     void webSocketsAreStickyAndLongLived(String app) throws Exception {
         Class<?> main = Class.forName("sticky.it.apps." + app);
         try (Cluster cluster = Cluster.withAgent("workers=2", main, "0")) {
