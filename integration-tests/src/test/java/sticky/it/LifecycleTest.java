@@ -40,6 +40,14 @@ class LifecycleTest {
             }
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
             System.out.println("workers exited " + ms + " ms after the master was killed");
+
+            // The killed master could not remove its directory; the next master does.
+            Path left = ControlChannelTest.controlSocket(cluster).getParent();
+            assertTrue(Files.isDirectory(left), "the killed master's directory " + left);
+            try (Cluster next = Cluster.withAgent("workers=1", SelectorApp.class, "0")) {
+                next.awaitPort(1);
+                assertFalse(Files.exists(left), left + " outlived its master");
+            }
         }
     }
 

@@ -47,10 +47,23 @@ public final class ControlDirectory {
                 || !Files.getPosixFilePermissions(base, LinkOption.NOFOLLOW_LINKS).equals(PRIVATE)) {
             throw new IOException(base + " is not a private directory of user " + uid + "; remove it or fix its mode (0700)");
         }
+        removeDead(base);
         Path dir = base.resolve(Long.toString(pid));
         delete(dir); // left by an earlier master that had this pid
         Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PRIVATE));
         return dir;
+    }
+
+    /** Directories of masters that are gone (killed with -9, they could not clean up). */
+    private static void removeDead(Path base) throws IOException {
+        try (Stream<Path> dirs = Files.list(base)) {
+            for (Path d : dirs.collect(Collectors.toList())) {
+                String name = d.getFileName().toString();
+                if (name.matches("\\d{1,18}") && ProcessHandle.of(Long.parseLong(name)).map(p -> !p.isAlive()).orElse(true)) {
+                    delete(d);
+                }
+            }
+        }
     }
 
     /** This process's user id, as /proc/self says (no native call needed). */
