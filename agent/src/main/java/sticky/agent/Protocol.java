@@ -85,7 +85,7 @@ public final class Protocol {
             b.put((byte) 'E').put((byte) (e.bindException() ? 1 : 0));
             putString(b, e.message());
         } else if (message instanceof Ack a) {
-            b.put((byte) 'A').putLong(a.id());
+            return ack(a.id());
         } else if (message instanceof Handoff c) {
             return handoff(c.id(), c.peer().getAddress().getAddress(), c.peer().getPort());
         }
@@ -101,6 +101,11 @@ public final class Protocol {
         putAddress(b, address);
         b.putShort((short) port);
         return b.array();
+    }
+
+    /** An Ack, sent once per accepted connection: encoded without the general encoder's buffer. */
+    public static byte[] ack(long id) {
+        return ByteBuffer.allocate(9).put((byte) 'A').putLong(id).array();
     }
 
     public static Message decode(byte[] bytes) throws ProtocolException {

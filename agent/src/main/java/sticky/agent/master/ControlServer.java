@@ -16,7 +16,6 @@ import sticky.agent.Protocol.Hello;
 import sticky.agent.Protocol.Message;
 import sticky.agent.Protocol.Ready;
 import sticky.agent.master.Listener.Route;
-import sticky.agent.unix.Libc;
 import sticky.agent.unix.UnixSocket;
 
 /**
@@ -40,11 +39,12 @@ final class ControlServer {
     private final int workers;
     private final Listeners listeners;
     private final Supervisor supervisor;
-    private final int uid = Libc.getuid();
+    private final int uid;
     private int fd = -1;
     private volatile boolean closed;
 
-    ControlServer(Path path, String secret, int workers, Listeners listeners, Supervisor supervisor) {
+    ControlServer(Path path, int uid, String secret, int workers, Listeners listeners, Supervisor supervisor) {
+        this.uid = uid;
         this.path = path;
         this.secret = secret.getBytes(StandardCharsets.UTF_8);
         this.workers = workers;

@@ -63,7 +63,8 @@ public final class Master {
     }
 
     private int runCluster() throws IOException, InterruptedException {
-        directory = ControlDirectory.create(ControlDirectory.currentUid(), ProcessHandle.current().pid());
+        int uid = ControlDirectory.currentUid();
+        directory = ControlDirectory.create(uid, ProcessHandle.current().pid());
         Path socket = directory.resolve(ControlDirectory.CONTROL);
         List<String> command = WorkerCommand.ofThisProcess();
         int workers = options.workers();
@@ -78,7 +79,7 @@ public final class Master {
         if (options.metrics() != null) {
             metrics = new MetricsServer(options.metrics(), this::status);
         }
-        control = new ControlServer(socket, secret, workers, listeners, supervisor);
+        control = new ControlServer(socket, uid, secret, workers, listeners, supervisor);
         control.start();
         admin = new AdminServer(directory.resolve(ControlDirectory.ADMIN), this::command);
         admin.start();

@@ -23,8 +23,7 @@ final class Addresses {
             }
         }
         try {
-            byte[] address = InetAddress.getByName(text).getAddress(); // a literal: parsed, not resolved
-            return Sockaddr.isIpv4Mapped(address) ? java.util.Arrays.copyOfRange(address, 12, 16) : address;
+            return Sockaddr.normalise(InetAddress.getByName(text).getAddress()); // a literal: parsed, not resolved
         } catch (UnknownHostException | RuntimeException e) {
             return null;
         }

@@ -86,8 +86,6 @@ public final class ProxyProtocol {
         if (length < 16 + addressBytes) {
             return Verdict.MORE;
         }
-        byte[] source = java.util.Arrays.copyOfRange(bytes, 16, 16 + addressBytes);
-        return Verdict.client(source.length == 16 && sticky.agent.unix.Sockaddr.isIpv4Mapped(source)
-                ? java.util.Arrays.copyOfRange(source, 12, 16) : source);
+        return Verdict.client(sticky.agent.unix.Sockaddr.normalise(java.util.Arrays.copyOfRange(bytes, 16, 16 + addressBytes)));
     }
 }

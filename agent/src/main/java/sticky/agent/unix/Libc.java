@@ -92,8 +92,6 @@ public final class Libc {
 
     public static native String strerror(int errno);
 
-    public static native int getuid();
-
     public static int errno() {
         return Native.getLastError();
     }

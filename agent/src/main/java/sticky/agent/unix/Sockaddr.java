@@ -18,8 +18,7 @@ public final class Sockaddr {
             return sa.getByteArray(4, 4);
         }
         if (family == Libc.AF_INET6) {
-            byte[] a = sa.getByteArray(8, 16);
-            return isIpv4Mapped(a) ? java.util.Arrays.copyOfRange(a, 12, 16) : a;
+            return normalise(sa.getByteArray(8, 16));
         }
         return null;
     }
@@ -27,6 +26,11 @@ public final class Sockaddr {
     /** sin_port / sin6_port, in network byte order at the same offset in both. */
     public static int port(Pointer sa) {
         return ((sa.getByte(2) & 0xff) << 8) | (sa.getByte(3) & 0xff);
+    }
+
+    /** An IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}) as its 4 IPv4 bytes; any other as it is. */
+    public static byte[] normalise(byte[] address) {
+        return isIpv4Mapped(address) ? java.util.Arrays.copyOfRange(address, 12, 16) : address;
     }
 
     public static boolean isIpv4Mapped(byte[] a) {

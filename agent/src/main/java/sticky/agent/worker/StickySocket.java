@@ -17,7 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
 import sticky.agent.Protocol;
-import sticky.agent.Protocol.Ack;
 import sticky.agent.Protocol.Handoff;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
@@ -123,7 +122,7 @@ final class StickySocket {
      * master is behind on reading acknowledgements.
      */
     private void acknowledge(long id) {
-        byte[] ack = Protocol.encode(new Ack(id));
+        byte[] ack = Protocol.ack(id);
         long deadline = System.nanoTime() + ACK_PATIENCE_NS;
         while (Libc.send(number, ack, ack.length, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL) < 0) {
             int errno = Libc.errno();
