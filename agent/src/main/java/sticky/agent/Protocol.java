@@ -11,24 +11,26 @@ import java.nio.charset.StandardCharsets;
 /**
  * The messages between master and workers, one per seqpacket. As in Node's
  * cluster: a worker's bind is a request to the master, answered with the
- * bound address or the bind error; from then on the same connection carries
- * the accepted sockets (a {@link Handoff} with the descriptor attached).
+ * bound address or the bind error. The answer carries the worker's end of a
+ * socket pair, which becomes the server socket's descriptor: the master sends
+ * the accepted sockets on the other end, a {@link Handoff} with each. The
+ * request's connection stays open, carrying nothing more: its end tells the
+ * master that the server socket was closed or the worker died.
  *
  * <pre>
  * Hello       'H' worker:int secret:str pid:long       worker to master, once, on its own connection
  * Ready       'R'                                       master to worker
  * BindRequest 'B' worker:int secret:str family:byte address:addr port:int index:int receiveBuffer:int
- * BindOk      'O' address:addr port:int
+ * BindOk      'O' address:addr port:int                with the worker's end of the handoff socket pair
  * BindError   'E' bindException:byte message:str
- * Handoff     'C' id:long address:addr port:short       with one descriptor, master to worker
- * Ack         'A' id:long                               worker to master: the handoff was accepted
+ * Handoff     'C' address:addr port:short              with one accepted socket, master to worker
  * str = length:short UTF-8 bytes; addr = length:byte (4 or 16) bytes
  * </pre>
  */
 public final class Protocol {
     private Protocol() {}
 
-    public sealed interface Message permits Hello, Ready, BindRequest, BindOk, BindError, Handoff, Ack {}
+    public sealed interface Message permits Hello, Ready, BindRequest, BindOk, BindError, Handoff {}
 
     public record Hello(int worker, String secret, long pid) implements Message {}
 
@@ -47,13 +49,8 @@ public final class Protocol {
 
     public record BindError(boolean bindException, String message) implements Message {}
 
-    public record Handoff(long id, InetSocketAddress peer) implements Message {}
-
-    /**
-     * The worker has the socket of handoff id. Until then the master keeps its
-     * own copy, and gives it to another worker if this one dies first.
-     */
-    public record Ack(long id) implements Message {}
+    /** An accepted socket's TCP peer; the socket itself travels with the message. */
+    public record Handoff(InetSocketAddress peer) implements Message {}
 
     public static final class ProtocolException extends IOException {
         ProtocolException(String message) {
@@ -84,10 +81,8 @@ public final class Protocol {
         } else if (message instanceof BindError e) {
             b.put((byte) 'E').put((byte) (e.bindException() ? 1 : 0));
             putString(b, e.message());
-        } else if (message instanceof Ack a) {
-            return ack(a.id());
         } else if (message instanceof Handoff c) {
-            return handoff(c.id(), c.peer().getAddress().getAddress(), c.peer().getPort());
+            return handoff(c.peer().getAddress().getAddress(), c.peer().getPort());
         }
         byte[] bytes = new byte[b.position()];
         b.flip().get(bytes);
@@ -95,17 +90,12 @@ public final class Protocol {
     }
 
     /** A Handoff from raw address bytes (4 or 16), as the master's accept loop has them. */
-    public static byte[] handoff(long id, byte[] address, int port) {
-        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 1 + address.length + 2);
-        b.put((byte) 'C').putLong(id);
+    public static byte[] handoff(byte[] address, int port) {
+        ByteBuffer b = ByteBuffer.allocate(1 + 1 + address.length + 2);
+        b.put((byte) 'C');
         putAddress(b, address);
         b.putShort((short) port);
         return b.array();
-    }
-
-    /** An Ack, sent once per accepted connection: encoded without the general encoder's buffer. */
-    public static byte[] ack(long id) {
-        return ByteBuffer.allocate(9).put((byte) 'A').putLong(id).array();
     }
 
     public static Message decode(byte[] bytes) throws ProtocolException {
@@ -122,8 +112,7 @@ public final class Protocol {
                         nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"));
                 case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())));
                 case 'E' -> new BindError(b.get() != 0, getString(b));
-                case 'A' -> new Ack(b.getLong());
-                case 'C' -> new Handoff(b.getLong(), new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));
+                case 'C' -> new Handoff(new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));
                 default -> throw new ProtocolException("unknown message type " + (type & 0xff));
             };
             if (b.hasRemaining()) {

@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import sticky.agent.Protocol.Ack;
 import sticky.agent.Protocol.BindError;
 import sticky.agent.Protocol.BindOk;
 import sticky.agent.Protocol.BindRequest;
@@ -31,9 +30,8 @@ class ProtocolTest {
                 new BindOk(new InetSocketAddress(InetAddress.getByName("::"), 40001)),
                 new BindError(true, "Address already in use"),
                 new BindError(false, "Permission denied"),
-                new Handoff(Long.MAX_VALUE, new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 65535)),
-                new Handoff(7, new InetSocketAddress(InetAddress.getByName("::1"), 1)),
-                new Ack(42));
+                new Handoff(new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 65535)),
+                new Handoff(new InetSocketAddress(InetAddress.getByName("::1"), 1)));
     }
 
     @Test
@@ -50,7 +48,7 @@ class ProtocolTest {
         mapped[11] = (byte) 0xff;
         mapped[12] = 127;
         mapped[15] = 9;
-        Handoff h = assertInstanceOf(Handoff.class, Protocol.decode(Protocol.handoff(1, mapped, 5000)));
+        Handoff h = assertInstanceOf(Handoff.class, Protocol.decode(Protocol.handoff(mapped, 5000)));
         assertArrayEquals(new byte[] {127, 0, 0, 9}, h.peer().getAddress().getAddress());
     }
 

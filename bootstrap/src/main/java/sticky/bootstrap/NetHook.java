@@ -22,7 +22,11 @@ import java.net.SocketOption;
  *
  * <p>Call sites, checked on JDK 17.0.15 and 25.0.3: {@code ServerSocketChannelImpl},
  * {@code NioSocketImpl}, {@code AsynchronousServerSocketChannelImpl} and
- * {@code UnixAsynchronousServerSocketChannelImpl} in {@code sun.nio.ch}.
+ * {@code UnixAsynchronousServerSocketChannelImpl} in {@code sun.nio.ch}. The
+ * same classes' calls to {@code NativeDispatcher.close} and {@code preClose}
+ * come here too, with the dispatcher as an Object (the class is
+ * package-private): the agent learns that a server socket is closing, then
+ * the original runs.
  */
 public final class NetHook {
     private NetHook() {}
@@ -41,6 +45,12 @@ public final class NetHook {
     public static MethodHandle setSocketOption;
     /** (FileDescriptor, ProtocolFamily, SocketOption) Object */
     public static MethodHandle getSocketOption;
+    /** (FileDescriptor) void: the agent's part of a close */
+    public static MethodHandle closing;
+    /** NativeDispatcher.close: (Object, FileDescriptor) void */
+    public static MethodHandle dispatcherClose;
+    /** NativeDispatcher.preClose: (Object, FileDescriptor) void on JDK 17, (Object, FileDescriptor, long, long) void on 25 */
+    public static MethodHandle dispatcherPreClose;
 
     // Net.serverSocket: NioSocketImpl creates a server's descriptor with it (JDK 17 takes
     // "stream", JDK 25 nothing), which is how a later bind knows it is a server's.
@@ -95,5 +105,22 @@ public final class NetHook {
     public static Object getSocketOption(FileDescriptor fd, ProtocolFamily family, SocketOption<?> name)
             throws Throwable {
         return (Object) getSocketOption.invokeExact(fd, family, (SocketOption) name);
+    }
+
+    public static void close(Object dispatcher, FileDescriptor fd) throws Throwable {
+        closing.invokeExact(fd);
+        dispatcherClose.invokeExact(dispatcher, fd);
+    }
+
+    // NativeDispatcher.preClose(FileDescriptor), JDK 17
+    public static void preClose(Object dispatcher, FileDescriptor fd) throws Throwable {
+        closing.invokeExact(fd);
+        dispatcherPreClose.invokeExact(dispatcher, fd);
+    }
+
+    // NativeDispatcher.preClose(FileDescriptor, long reader, long writer), JDK 21+
+    public static void preClose(Object dispatcher, FileDescriptor fd, long reader, long writer) throws Throwable {
+        closing.invokeExact(fd);
+        dispatcherPreClose.invokeExact(dispatcher, fd, reader, writer);
     }
 }

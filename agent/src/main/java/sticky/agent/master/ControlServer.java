@@ -8,7 +8,6 @@ import java.security.MessageDigest;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
 import sticky.agent.Protocol;
-import sticky.agent.Protocol.Ack;
 import sticky.agent.Protocol.BindError;
 import sticky.agent.Protocol.BindOk;
 import sticky.agent.Protocol.BindRequest;
@@ -16,14 +15,17 @@ import sticky.agent.Protocol.Hello;
 import sticky.agent.Protocol.Message;
 import sticky.agent.Protocol.Ready;
 import sticky.agent.master.Listener.Route;
+import sticky.agent.unix.FdPasser;
+import sticky.agent.unix.Libc;
 import sticky.agent.unix.UnixSocket;
 
 /**
  * The master's end of the control channel: a Unix socket in a directory only
  * the owner can enter. Each worker connects once to say hello (and holds that
  * connection: when it breaks, the worker knows the master is gone), and once
- * per server socket it binds; that connection then carries the accepted
- * sockets one way and their acknowledgements the other. A connection is
+ * per server socket it binds; the answer to a bind carries the socket the
+ * accepted connections will come on, and the bind's connection stays open
+ * until the server socket is closed or the worker dies. A connection is
  * refused unless its peer runs as the master's user (SO_PEERCRED) and its
  * first message carries the cluster's secret and a valid worker id.
  */
@@ -102,8 +104,11 @@ final class ControlServer {
                 if (route == null) {
                     return;
                 }
-                // The answer first: it must be the first message on this connection, before any socket.
-                UnixSocket.send(connection, Protocol.encode(new BindOk(route.listener.localAddress())));
+                byte[] answer = Protocol.encode(new BindOk(route.listener.localAddress()));
+                int errno = new FdPasser(answer.length).send(connection, route.workerEnd, answer, answer.length);
+                if (errno != 0) {
+                    throw new IOException("sending the bind answer: " + Libc.strerror(errno));
+                }
                 listeners.answered(route);
                 supervisor.bound(route);
             } else {
@@ -111,13 +116,10 @@ final class ControlServer {
                         first.getClass().getSimpleName());
                 return;
             }
-            // Hold the connection until the worker closes it or dies. On a route, it
-            // acknowledges each socket it accepts; its end is the server socket's close.
-            byte[] message;
-            while ((message = UnixSocket.receive(connection, buffer)) != null) {
-                if (route != null && Protocol.decode(message) instanceof Ack ack) {
-                    route.acknowledged(ack.id());
-                }
+            // Hold the connection until the worker closes it or dies; it sends nothing more.
+            // On a route, its end is the server socket's close.
+            while (UnixSocket.receive(connection, buffer) != null) {
+                log.debug("ignored a message from pid {} after its first", pid);
             }
         } catch (IOException e) {
             log.warn("{} control connection from pid {}: {}", route == null ? "refused a" : "closed a", pid,

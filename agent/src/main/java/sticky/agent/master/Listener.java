@@ -7,9 +7,8 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
@@ -22,6 +21,7 @@ import sticky.agent.route.Router;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.Sockaddr;
+import sticky.agent.unix.UnixSocket;
 
 /**
  * One listening TCP socket the master owns on behalf of the workers that
@@ -37,61 +37,72 @@ final class Listener {
     static final int BACKLOG = 1024;
     private static final ThreadLocal<FdPasser> PASSERS = ThreadLocal.withInitial(FdPasser::new);
 
-    /**
-     * A connection: its descriptor, its TCP peer, and the client address it is
-     * routed by (the peer, or the client a trusted proxy names). The master
-     * keeps it, once handed over, until the worker acknowledges it.
-     */
-    record Pending(int fd, byte[] address, int port, byte[] key) {}
+    /** An accepted connection waiting to be handed over: its descriptor and its TCP peer. */
+    record Pending(int fd, byte[] address, int port) {}
 
-    /** One worker process's connection for this listener. */
+    /** A socket handed to a worker that never accepted it, taken back with its Handoff message. */
+    record Unaccepted(int fd, byte[] payload) {}
+
+    /**
+     * One worker process's server socket on this listener. The master sends
+     * sockets on its end of a socket pair and closes its own copy at once; it
+     * also keeps the worker's end open, so that what is still queued there
+     * when the worker closes its server socket or dies is not lost with it but
+     * taken back and handed to another worker. The worker's bind connection
+     * (the lifeline) carries nothing after the bind answer: its end says the
+     * server socket is closed or the worker is gone.
+     */
     static final class Route {
         final Listener listener;
         final int worker;
         final long pid;
-        private final int connection;
-        private final Map<Long, Pending> pending = new HashMap<>();
+        final int lifeline;
+        private final int sender;
+        /** The worker's end of the pair: sent to it with the bind answer, and kept. */
+        final int workerEnd;
         private boolean closed;
-        /** The worker has its bind answer: sockets may follow it on the connection. */
+        /** The worker has its bind answer. */
         volatile boolean answered;
 
-        Route(Listener listener, int worker, long pid, int connection) {
+        Route(Listener listener, int worker, long pid, int lifeline, int[] pair) {
             this.listener = listener;
             this.worker = worker;
             this.pid = pid;
-            this.connection = connection;
+            this.lifeline = lifeline;
+            this.sender = pair[0];
+            this.workerEnd = pair[1];
         }
 
-        /** Sends the socket; on success it is pending until acknowledged. Returns 0 or the errno. */
-        synchronized int pass(FdPasser passer, long id, Pending connection, byte[] payload) {
+        /** Sends the socket without blocking. Returns 0 or the errno (EAGAIN: the worker's queue is full). */
+        synchronized int pass(FdPasser passer, int fd, byte[] payload) {
             // Under the lock so that close() cannot free the descriptor number mid-send.
-            if (closed) {
-                return Libc.EPIPE;
-            }
-            int errno = passer.send(this.connection, connection.fd(), payload, payload.length);
-            if (errno == 0) {
-                pending.put(id, connection);
-            }
-            return errno;
+            return closed ? Libc.EPIPE : passer.send(sender, fd, payload, payload.length);
         }
 
-        synchronized void acknowledged(long id) {
-            Pending p = pending.remove(id);
-            if (p != null) {
-                Libc.close(p.fd());
-            }
-        }
-
-        /** Closes the connection to the worker, once; returns what it never acknowledged. */
-        synchronized List<Pending> close() {
+        /** Closes the route, once; returns the sockets queued to the worker that it never accepted. */
+        synchronized List<Unaccepted> close() {
             if (closed) {
-                return List.of(); // never twice: the number may belong to another descriptor by now
+                return List.of(); // never twice: the numbers may belong to other descriptors by now
             }
             closed = true;
-            Libc.close(connection);
-            List<Pending> unacknowledged = new ArrayList<>(pending.values());
-            pending.clear();
-            return unacknowledged;
+            Libc.close(sender);
+            List<Unaccepted> unaccepted = new ArrayList<>();
+            FdPasser passer = new FdPasser();
+            FdPasser.Received received = new FdPasser.Received();
+            byte[] payload = new byte[FdPasser.MAX_PAYLOAD];
+            while (true) {
+                // The sender is closed: this ends at the end of the queue with 0 (or EAGAIN), never blocks.
+                passer.receive(workerEnd, payload, received, Libc.MSG_DONTWAIT);
+                if (received.length <= 0) {
+                    break;
+                }
+                if (received.fd >= 0) {
+                    unaccepted.add(new Unaccepted(received.fd, Arrays.copyOf(payload, (int) received.length)));
+                }
+            }
+            Libc.close(workerEnd);
+            Libc.close(lifeline);
+            return unaccepted;
         }
     }
 
@@ -101,7 +112,7 @@ final class Listener {
     private final List<Route> routes = new ArrayList<>();
     /** The route each slot's connections go to; replaced whole, read without a lock. */
     private volatile Route[] live;
-    private final AtomicLong handoffs = new AtomicLong();
+    private final AtomicLong roundRobin = new AtomicLong();
     private final AtomicLongArray dispatched;
     private final Thread acceptor;
     private final Router router;
@@ -144,8 +155,8 @@ final class Listener {
         return local;
     }
 
-    synchronized Route add(int worker, long pid, int connection) {
-        Route route = new Route(this, worker, pid, connection);
+    synchronized Route add(int worker, long pid, int lifeline) throws IOException {
+        Route route = new Route(this, worker, pid, lifeline, UnixSocket.pair());
         routes.add(route);
         return route;
     }
@@ -177,8 +188,8 @@ final class Listener {
         return routes.isEmpty();
     }
 
-    /** Removes the route; returns the connections its worker never acknowledged. */
-    synchronized List<Pending> remove(Route route) {
+    /** Removes the route; returns the sockets queued to its worker that it never accepted. */
+    synchronized List<Unaccepted> remove(Route route) {
         routes.remove(route);
         if (live[route.worker - 1] == route) {
             Route[] next = live.clone();
@@ -188,12 +199,15 @@ final class Listener {
         return route.close();
     }
 
-    /** Hands connections again, to the live routes now; closes what no worker takes. */
-    void redispatch(List<Pending> connections) {
-        for (Pending p : connections) {
-            if (!dispatch(p, PASSERS.get())) {
+    /**
+     * Hands sockets a worker of slot never accepted to that slot's live route
+     * now (a replacement), or the next live one; closes what no worker takes.
+     */
+    void redispatch(List<Unaccepted> connections, int slot) {
+        for (Unaccepted u : connections) {
+            if (!dispatch(u.fd(), u.payload(), slot, PASSERS.get())) {
                 log.warn("a connection to {} was lost with its worker: no other worker took it", local);
-                Libc.close(p.fd());
+                Libc.close(u.fd());
             }
         }
         if (!connections.isEmpty()) {
@@ -226,8 +240,8 @@ final class Listener {
             live = new Route[live.length];
         }
         for (Route r : all) {
-            for (Pending p : r.close()) {
-                Libc.close(p.fd());
+            for (Unaccepted u : r.close()) {
+                Libc.close(u.fd());
             }
         }
         log.info("closed listener on {}", local);
@@ -267,7 +281,7 @@ final class Listener {
                     Libc.close(client);
                     continue;
                 }
-                Pending connection = new Pending(client, address, Sockaddr.port(sockaddr), address);
+                Pending connection = new Pending(client, address, Sockaddr.port(sockaddr));
                 if (peeker != null && router.peeks(address)) {
                     peeker.route(connection, peekBuffer);
                 } else {
@@ -279,29 +293,36 @@ final class Listener {
         }
     }
 
-    /** Hands the connection to the worker of client's slot (or the next live one); closes it if none takes it. */
+    /**
+     * Hands the connection to the worker of client's slot (or the next live
+     * one); closes it if none takes it. client is the TCP peer, or the client
+     * a trusted proxy named.
+     */
     private void route(Pending connection, byte[] client) {
-        Pending keyed = client == connection.key() ? connection
-                : new Pending(connection.fd(), connection.address(), connection.port(), client);
-        if (!dispatch(keyed, PASSERS.get())) {
+        byte[] payload = Protocol.handoff(connection.address(), connection.port());
+        int slot = router.mode() == Router.Mode.ROUND_ROBIN ? (int) (roundRobin.getAndIncrement() % dispatched.length())
+                : ClientHash.slot(client, dispatched.length());
+        if (!dispatch(connection.fd(), payload, slot, PASSERS.get())) {
             log.warn("no worker took a connection on {}; closed it", local);
             Libc.close(connection.fd());
         }
     }
 
-    private boolean dispatch(Pending connection, FdPasser passer) {
-        long id = handoffs.incrementAndGet();
-        byte[] payload = Protocol.handoff(id, connection.address(), connection.port());
+    /**
+     * Sends the socket to slot's live route, or the next live one that takes
+     * it. Once sent, the master's own copy is closed: the worker's queue holds
+     * it now, and the master can take it back from there (see {@link Route}).
+     */
+    private boolean dispatch(int fd, byte[] payload, int slot, FdPasser passer) {
         Route[] routes = live;
-        int slot = router.mode() == Router.Mode.ROUND_ROBIN ? (int) (id % routes.length)
-                : ClientHash.slot(connection.key(), routes.length);
         for (int i = 0; i < routes.length; i++) {
             Route route = routes[(slot + i) % routes.length];
             if (route == null) {
                 continue;
             }
-            int errno = route.pass(passer, id, connection, payload);
+            int errno = route.pass(passer, fd, payload);
             if (errno == 0) {
+                Libc.close(fd);
                 dispatched.incrementAndGet(route.worker - 1);
                 return true;
             }

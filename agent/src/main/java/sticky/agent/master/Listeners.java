@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import sticky.agent.Protocol.BindRequest;
-import sticky.agent.master.Listener.Pending;
+import sticky.agent.master.Listener.Unaccepted;
 import sticky.agent.master.Listener.Route;
 import sticky.agent.route.Router;
 import sticky.agent.unix.Libc;
@@ -47,26 +47,26 @@ final class Listeners {
     }
 
     /** Joins or opens the listener; the route is not live until {@link Listener#goLive}. */
-    synchronized Route bind(BindRequest request, int connection, long pid) throws IOException {
+    synchronized Route bind(BindRequest request, int lifeline, long pid) throws IOException {
         Key key = new Key(request.family(), request.address(), request.port(), request.index());
         Listener listener = byKey.get(key);
         if (listener == null) {
             listener = Listener.open(request, dispatched, router);
             byKey.put(key, listener);
         }
-        return listener.add(request.worker(), pid, connection);
+        return listener.add(request.worker(), pid, lifeline);
     }
 
-    /** The route's connection ended: the application closed its server socket, or its worker died. */
+    /** The route's lifeline ended: the application closed its server socket, or its worker died. */
     synchronized void release(Route route, boolean workerDied) {
         Listener listener = route.listener;
-        List<Pending> unacknowledged = listener.remove(route);
+        List<Unaccepted> unaccepted = listener.remove(route);
         if (listener.isEmpty() && !workerDied && byKey.containsValue(listener)) {
             byKey.values().remove(listener);
-            unacknowledged.forEach(p -> Libc.close(p.fd())); // no worker is left to take them
+            unaccepted.forEach(u -> Libc.close(u.fd())); // no worker is left to take them
             listener.close();
         } else {
-            listener.redispatch(unacknowledged);
+            listener.redispatch(unaccepted, route.worker - 1);
         }
     }
 

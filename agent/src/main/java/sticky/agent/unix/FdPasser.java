@@ -21,9 +21,17 @@ public final class FdPasser {
     private final Memory msghdr = new Memory(56);
     private final Memory iovec = new Memory(16);
     private final Memory cmsg = new Memory(CMSG_SPACE);
-    private final Memory data = new Memory(MAX_PAYLOAD);
+    private final Memory data;
+    private final int capacity;
 
     public FdPasser() {
+        this(MAX_PAYLOAD);
+    }
+
+    /** For payloads of up to capacity bytes. */
+    public FdPasser(int capacity) {
+        this.capacity = capacity;
+        this.data = new Memory(capacity);
         msghdr.clear();
         msghdr.setPointer(16, iovec);
         msghdr.setLong(24, 1);
@@ -36,10 +44,12 @@ public final class FdPasser {
      * (EAGAIN when the receiver's queue is full, EPIPE when it is gone).
      */
     public int send(int socket, int fd, byte[] payload, int length) {
+        if (length > capacity) {
+            throw new IllegalArgumentException("payload of " + length + " bytes, more than " + capacity);
+        }
         data.write(0, payload, 0, length);
         iovec.setLong(8, length);
         msghdr.setLong(40, CMSG_SPACE);
-        cmsg.clear();
         cmsg.setLong(0, CMSG_LEN);
         cmsg.setInt(8, Libc.SOL_SOCKET);
         cmsg.setInt(12, Libc.SCM_RIGHTS);
@@ -62,11 +72,16 @@ public final class FdPasser {
      * arrives close-on-exec. The payload is copied into payload.
      */
     public void receive(int socket, byte[] payload, Received into) {
-        iovec.setLong(8, Math.min(payload.length, MAX_PAYLOAD));
+        receive(socket, payload, into, 0);
+    }
+
+    /** As {@link #receive(int, byte[], Received)}, with recvmsg flags (MSG_DONTWAIT). */
+    public void receive(int socket, byte[] payload, Received into, int flags) {
+        iovec.setLong(8, Math.min(payload.length, capacity));
         msghdr.setLong(40, CMSG_SPACE);
         msghdr.setInt(48, 0);
         cmsg.clear();
-        long n = Libc.recvmsg(socket, msghdr, Libc.MSG_CMSG_CLOEXEC);
+        long n = Libc.recvmsg(socket, msghdr, Libc.MSG_CMSG_CLOEXEC | flags);
         if (n < 0) {
             into.length = -Libc.errno();
             into.fd = -1;

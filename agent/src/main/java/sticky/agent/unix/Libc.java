@@ -54,6 +54,8 @@ public final class Libc {
 
     public static native int socket(int domain, int type, int protocol);
 
+    public static native int socketpair(int domain, int type, int protocol, int[] sv);
+
     public static native int bind(int fd, byte[] addr, int len);
 
     public static native int connect(int fd, byte[] addr, int len);

@@ -36,6 +36,13 @@ public final class UnixSocket {
         return fd;
     }
 
+    /** Two connected SEQPACKET sockets, both close-on-exec. */
+    public static int[] pair() throws IOException {
+        int[] pair = new int[2];
+        check(Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0, pair), "socketpair");
+        return pair;
+    }
+
     /** Blocks for the next connection; -1 once the socket is shut down. */
     public static int accept(int listenFd) throws IOException {
         while (true) {

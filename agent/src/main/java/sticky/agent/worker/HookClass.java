@@ -54,7 +54,26 @@ final class HookClass {
                 methodType(void.class, fd, ProtocolFamily.class, SocketOption.class, Object.class));
         point(hook, "getSocketOption", lookup, net,
                 methodType(Object.class, fd, ProtocolFamily.class, SocketOption.class));
+        point(hook, "closing", lookup, net, methodType(void.class, fd));
+        hook.getField("dispatcherClose").set(null, dispatcherMethod("close"));
+        hook.getField("dispatcherPreClose").set(null, dispatcherMethod("preClose"));
         return hook;
+    }
+
+    /**
+     * sun.nio.ch.NativeDispatcher's method (close, or preClose, whose
+     * parameters differ between JDK 17 and 25) with an Object receiver, as the
+     * hook, which cannot name the package-private class, calls it.
+     */
+    static MethodHandle dispatcherMethod(String name) throws ReflectiveOperationException {
+        Class<?> dispatcher = Class.forName("sun.nio.ch.NativeDispatcher");
+        for (java.lang.reflect.Method m : dispatcher.getDeclaredMethods()) {
+            if (m.getName().equals(name) && m.getParameterCount() >= 1 && m.getParameterTypes()[0] == FileDescriptor.class) {
+                MethodHandle handle = MethodHandles.privateLookupIn(dispatcher, MethodHandles.lookup()).unreflect(m);
+                return handle.asType(handle.type().changeParameterType(0, Object.class));
+            }
+        }
+        throw new NoSuchMethodException("sun.nio.ch.NativeDispatcher." + name);
     }
 
     private static void point(Class<?> hook, String name, MethodHandles.Lookup lookup, StickyNet net,

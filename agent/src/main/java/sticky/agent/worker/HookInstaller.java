@@ -12,6 +12,7 @@ import java.security.ProtectionDomain;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
@@ -25,7 +26,10 @@ import net.bytebuddy.jar.asm.Type;
  * In each class below, every call to a {@code sun.nio.ch.Net} method listed
  * for it becomes a call to the hook method of the same descriptor
  * ({@code sticky.bootstrap.NetHook}, defined in java.base by
- * {@link HookClass}). Checked on JDK 17.0.15 and 25.0.3.
+ * {@link HookClass}); and every call to {@code NativeDispatcher.close} or
+ * {@code preClose} becomes a call to the hook's static method of that name
+ * with the dispatcher as its first parameter, so that the agent sees a
+ * server socket close. Checked on JDK 17.0.15 and 25.0.3.
  *
  * <p>A call instruction swapped for another of the same descriptor changes
  * neither the stack nor the frames, so this is done with the ASM that Byte
@@ -35,11 +39,16 @@ import net.bytebuddy.jar.asm.Type;
  */
 final class HookInstaller implements ClassFileTransformer {
     private static final String NET = "sun/nio/ch/Net";
+    private static final String DISPATCHER = "sun/nio/ch/NativeDispatcher";
+    /** The classes that close server sockets (JDK 17 and 25): their close calls must be found. */
+    private static final Set<String> CLOSERS = Set.of("sun/nio/ch/ServerSocketChannelImpl", "sun/nio/ch/NioSocketImpl",
+            "sun/nio/ch/UnixAsynchronousServerSocketChannelImpl");
 
     /** Per class (internal name): Net method name + descriptor, to the hook method's name. */
     private final Map<String, Map<String, String>> rewrites;
     private final String hook;
     private final Map<String, Integer> rewritten = new ConcurrentHashMap<>();
+    private final Set<String> closesRewritten = ConcurrentHashMap.newKeySet();
 
     private HookInstaller(Map<String, Map<String, String>> rewrites, Class<?> hook) {
         this.rewrites = rewrites;
@@ -79,6 +88,10 @@ final class HookInstaller implements ClassFileTransformer {
             throw new IllegalStateException("could not rewrite the calls to sun.nio.ch.Net in " + rewrites.keySet()
                     + "; rewritten: " + installer.rewritten);
         }
+        if (!installer.closesRewritten.containsAll(CLOSERS)) {
+            throw new IllegalStateException("could not rewrite the calls to NativeDispatcher.close in " + CLOSERS
+                    + "; rewritten: " + installer.closesRewritten);
+        }
     }
 
     /** The common hooks under their own names, plus (netName, hookMethod) pairs. */
@@ -115,6 +128,7 @@ final class HookInstaller implements ClassFileTransformer {
         ClassReader reader = new ClassReader(bytes);
         ClassWriter writer = new ClassWriter(reader, 0);
         int[] count = new int[1];
+        boolean[] closes = new boolean[1];
         reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
@@ -126,6 +140,13 @@ final class HookInstaller implements ClassFileTransformer {
                         if (target != null) {
                             count[0]++;
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, target, desc, false);
+                        } else if (opcode == Opcodes.INVOKEVIRTUAL && owner.equals(DISPATCHER)
+                                && (method.equals("close") || method.equals("preClose"))) {
+                            // nd.close(fd) -> StickyNetHook.close(nd, fd): the same stack, the receiver as an Object
+                            count[0]++;
+                            closes[0] = true;
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, method, "(Ljava/lang/Object;" + desc.substring(1),
+                                    false);
                         } else {
                             super.visitMethodInsn(opcode, owner, method, desc, itf);
                         }
@@ -137,6 +158,9 @@ final class HookInstaller implements ClassFileTransformer {
             return null;
         }
         rewritten.merge(className, count[0], Integer::sum);
+        if (closes[0]) {
+            closesRewritten.add(className);
+        }
         return writer.toByteArray();
     }
 }

@@ -12,6 +12,7 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -24,17 +25,20 @@ import sticky.agent.Protocol.BindError;
 import sticky.agent.Protocol.BindOk;
 import sticky.agent.Protocol.BindRequest;
 import sticky.agent.Protocol.Message;
+import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.UnixSocket;
 
 /**
- * The worker's side of the hook ({@code sticky.bootstrap.NetHook} forwards here). A bind of a server socket becomes a request
- * to the master; on success the worker dup2s its connection to the master onto
- * the server socket's own descriptor number. From then on the JDK's selectors,
- * poll and blocking accept wait on that connection and wake exactly when the
- * master sends a socket; accept receives it; closing the server socket closes
- * the connection, which tells the master. Every other descriptor goes to the
- * original {@code sun.nio.ch.Net}.
+ * The worker's side of the hook ({@code sticky.bootstrap.NetHook} forwards
+ * here). A bind of a server socket becomes a request to the master; its answer
+ * brings the socket the master will send accepted connections on, which the
+ * worker dup2s onto the server socket's own descriptor number. From then on
+ * the JDK's selectors, poll and blocking accept wait on it and wake exactly
+ * when the master sends a socket; accept receives it. The request's
+ * connection stays open as the lifeline: closing the server socket closes it,
+ * which tells the master. Every other descriptor goes to the original
+ * {@code sun.nio.ch.Net}.
  */
 final class StickyNet {
     private static final Logger log = Logs.get();
@@ -86,11 +90,11 @@ final class StickyNet {
         Map<SocketOption<?>, Object> options = optionsOf(fd, socketFamily);
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
                 addr, port, openBindsOf(socketFamily, addr, port), appReceiveBuffer(options));
-        InetSocketAddress bound = handshake(request, number);
-        StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound, options);
+        Bound bound = handshake(request, number);
+        StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options);
         sockets.put(fd, socket);
         refreshNumbers();
-        log.debug("worker {}: server socket bound to {} through the master", worker, bound);
+        log.debug("worker {}: server socket bound to {} through the master", worker, bound.address());
     }
 
     /**
@@ -105,37 +109,54 @@ final class StickyNet {
         }));
     }
 
-    /** Asks the master to listen; on success the connection replaces the server socket's descriptor. */
-    private InetSocketAddress handshake(BindRequest request, int number) throws IOException {
+    /**
+     * Asks the master to listen. On success the socket in its answer replaces
+     * the server socket's descriptor, and the request's connection is returned:
+     * the lifeline, open as long as the server socket is.
+     */
+    private Bound handshake(BindRequest request, int number) throws IOException {
         int connection;
         try {
             connection = UnixSocket.connect(control);
         } catch (IOException e) {
             throw new SocketException("sticky: cannot reach the master: " + e.getMessage());
         }
+        int handoffs = -1;
         try {
             UnixSocket.send(connection, Protocol.encode(request));
-            Message reply = Protocol.decode(UnixSocket.receive(connection, new byte[4096]));
+            byte[] buffer = new byte[4096];
+            FdPasser.Received received = new FdPasser.Received();
+            new FdPasser(buffer.length).receive(connection, buffer, received);
+            handoffs = received.fd;
+            if (received.length <= 0) {
+                throw new SocketException("sticky: the master closed the connection during a bind");
+            }
+            Message reply = Protocol.decode(Arrays.copyOf(buffer, (int) received.length));
             if (reply instanceof BindError error) {
                 throw error.bindException() ? new BindException(error.message()) : new SocketException(error.message());
             }
-            if (!(reply instanceof BindOk ok)) {
+            if (!(reply instanceof BindOk ok) || handoffs < 0) {
                 throw new SocketException("sticky: unexpected reply from the master");
             }
             // O_NONBLOCK belongs to the open file, not the number: carry the server socket's mode over.
             int flags = Libc.fcntl(number, Libc.F_GETFL, 0);
             if (flags >= 0 && (flags & Libc.O_NONBLOCK) != 0) {
-                Libc.fcntl(connection, Libc.F_SETFL, Libc.fcntl(connection, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
+                Libc.fcntl(handoffs, Libc.F_SETFL, Libc.fcntl(handoffs, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
             }
-            // Atomically closes the unbound TCP socket and puts the connection in its place.
-            if (Libc.dup2(connection, number) < 0) {
+            // Atomically closes the unbound TCP socket and puts the handoff socket in its place.
+            if (Libc.dup2(handoffs, number) < 0) {
                 throw UnixSocket.error("dup2");
             }
-            return ok.bound();
+            Bound bound = new Bound(ok.bound(), connection);
+            connection = -1;
+            return bound;
         } finally {
-            Libc.close(connection);
+            UnixSocket.close(handoffs);
+            UnixSocket.close(connection);
         }
     }
+
+    private record Bound(InetSocketAddress address, int lifeline) {}
 
     private Map<SocketOption<?>, Object> optionsOf(FileDescriptor fd, ProtocolFamily family) {
         Map<SocketOption<?>, Object> options = new HashMap<>();
@@ -208,6 +229,20 @@ final class StickyNet {
     InetSocketAddress localAddress(FileDescriptor fd) throws IOException {
         StickySocket s = sticky(fd);
         return s != null ? s.local : JdkNet.localAddress(fd);
+    }
+
+    /**
+     * The JDK is about to close (or pre-close) fd: if it is a sticky socket,
+     * its lifeline goes now, so that the master takes back what it had queued
+     * for it and sends it nothing more. Called for every socket the hooked
+     * classes close, accepted connections included: the check is a number
+     * comparison.
+     */
+    void closing(FileDescriptor fd) {
+        StickySocket s = sticky(fd);
+        if (s != null) {
+            s.closeLifeline();
+        }
     }
 
     int accept(FileDescriptor fd, FileDescriptor newfd, InetSocketAddress[] isaa) throws IOException {

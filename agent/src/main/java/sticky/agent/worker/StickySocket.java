@@ -14,17 +14,16 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import sticky.agent.Logs;
+import java.util.concurrent.atomic.AtomicInteger;
 import sticky.agent.Protocol;
 import sticky.agent.Protocol.Handoff;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 
 /**
- * A server socket of the application whose descriptor number now holds a
- * connection to the master (see {@link StickyNet#bind}). Accepting on it
- * receives a socket the master accepted; its local address is the one the
+ * A server socket of the application whose descriptor number now holds the
+ * socket the master sends accepted connections on (see {@link StickyNet#bind}).
+ * Accepting on it receives one; its local address is the one the
  * master bound; its options are kept here, since the descriptor is no longer
  * a TCP socket.
  */
@@ -33,8 +32,6 @@ final class StickySocket {
     private static final Set<SocketOption<?>> INHERITED = Set.of(StandardSocketOptions.SO_RCVBUF,
             StandardSocketOptions.IP_TOS);
 
-    private static final Logger log = Logs.get();
-    private static final long ACK_PATIENCE_NS = 5_000_000_000L;
     private static final ThreadLocal<Receiver> RECEIVERS = ThreadLocal.withInitial(Receiver::new);
 
     private static final class Receiver {
@@ -49,18 +46,21 @@ final class StickySocket {
     final InetAddress requestedAddress;
     final int requestedPort;
     final InetSocketAddress local;
+    /** The bind's connection to the master, closed with the server socket; -1 once closed. */
+    private final AtomicInteger lifeline;
     private final String openFile;
     private final Map<SocketOption<?>, Object> options;
     private final Map<SocketOption<?>, Object> forAccepted = new ConcurrentHashMap<>();
 
     StickySocket(FileDescriptor fd, ProtocolFamily family, InetAddress requestedAddress, int requestedPort,
-            InetSocketAddress local, Map<SocketOption<?>, Object> optionsAtBind) {
+            InetSocketAddress local, int lifeline, Map<SocketOption<?>, Object> optionsAtBind) {
         this.fd = fd;
         this.number = JdkNet.fdVal(fd);
         this.family = family;
         this.requestedAddress = requestedAddress;
         this.requestedPort = requestedPort;
         this.local = local;
+        this.lifeline = new AtomicInteger(lifeline);
         this.openFile = openFile(number);
         this.options = new ConcurrentHashMap<>(optionsAtBind);
     }
@@ -99,41 +99,25 @@ final class StickySocket {
         if (socket < 0) {
             throw new SocketException(r.received.truncated ? "Too many open files" : "sticky: a handoff without a socket");
         }
-        Handoff handoff;
         try {
-            handoff = (Handoff) Protocol.decode(Arrays.copyOf(r.payload, (int) r.received.length));
+            Handoff handoff = (Handoff) Protocol.decode(Arrays.copyOf(r.payload, (int) r.received.length));
             JdkNet.setFdVal(newfd, socket);
             isaa[0] = handoff.peer();
         } catch (IOException | ClassCastException e) {
             Libc.close(socket);
             throw new SocketException("sticky: bad handoff from the master: " + e.getMessage());
         }
-        acknowledge(handoff.id());
         for (Map.Entry<SocketOption<?>, Object> option : forAccepted.entrySet()) {
             JdkNet.setSocketOption(newfd, family, option.getKey(), option.getValue());
         }
         return 1;
     }
 
-    /**
-     * Tells the master this worker holds the socket now, so that it closes its
-     * copy; an unacknowledged socket goes to another worker if this one dies.
-     * The descriptor may be non-blocking: wait briefly for room when the
-     * master is behind on reading acknowledgements.
-     */
-    private void acknowledge(long id) {
-        byte[] ack = Protocol.ack(id);
-        long deadline = System.nanoTime() + ACK_PATIENCE_NS;
-        while (Libc.send(number, ack, ack.length, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL) < 0) {
-            int errno = Libc.errno();
-            if (errno == Libc.EINTR) {
-                continue;
-            }
-            if (errno != Libc.EAGAIN || System.nanoTime() > deadline) {
-                log.debug("could not acknowledge handoff {}: {}", id, Libc.strerror(errno));
-                return;
-            }
-            Libc.awaitWritable(number, 100);
+    /** The server socket is being closed: tells the master, once. */
+    void closeLifeline() {
+        int fd = lifeline.getAndSet(-1);
+        if (fd >= 0) {
+            Libc.close(fd);
         }
     }
 
