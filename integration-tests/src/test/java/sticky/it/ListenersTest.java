@@ -16,6 +16,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.ChannelApp;
 import sticky.it.apps.CloseAfterOneApp;
 import sticky.it.apps.HttpServerApp;
@@ -63,9 +65,11 @@ class ListenersTest {
         }
     }
 
-    @Test
-    void theMasterClosesAListenerWhenTheLastWorkerClosesIt() throws Exception {
-        try (Cluster cluster = Cluster.withAgent("workers=1", CloseAfterOneApp.class, "0")) {
+    /** For each server API: its close reaches the master through the hook on the JDK's close. */
+    @ParameterizedTest
+    @ValueSource(strings = {"socket", "channel", "selector", "async"})
+    void theMasterClosesAListenerWhenTheLastWorkerClosesIt(String api) throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=1", CloseAfterOneApp.class, api, "0")) {
             int port = cluster.awaitPort(1);
             InetAddress client = InetAddress.getByName("127.0.0.1");
             assertTrue(Clients.line(client, port).startsWith("pid="));

@@ -2,16 +2,65 @@ package sticky.it.apps;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.AsynchronousServerSocketChannel;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.CountDownLatch;
 
-/** Serves one connection, closes its server socket, and stays alive. Args: port. */
+/**
+ * Serves one connection, closes its server socket, and stays alive. Args:
+ * API port, API one of socket (ServerSocket), channel (a blocking
+ * ServerSocketChannel), selector (a non-blocking one on a Selector, which the
+ * JDK closes when the key is flushed by the next select) and async
+ * (AsynchronousServerSocketChannel).
+ */
 public final class CloseAfterOneApp {
     public static void main(String[] args) throws Exception {
-        ServerSocket server = new ServerSocket();
-        server.bind(new InetSocketAddress(Integer.parseInt(args[0])));
-        Reply.listening(server.getLocalPort());
-        Reply.to(server.accept());
-        server.close();
+        InetSocketAddress address = new InetSocketAddress(Integer.parseInt(args[1]));
+        switch (args[0]) {
+            case "socket" -> {
+                ServerSocket server = new ServerSocket();
+                server.bind(address);
+                Reply.listening(server.getLocalPort());
+                Reply.to(server.accept());
+                server.close();
+            }
+            case "channel" -> {
+                ServerSocketChannel server = ServerSocketChannel.open().bind(address);
+                Reply.listening(((InetSocketAddress) server.getLocalAddress()).getPort());
+                Reply.to(server.accept());
+                server.close();
+            }
+            case "selector" -> {
+                Selector selector = Selector.open();
+                ServerSocketChannel server = ServerSocketChannel.open().bind(address);
+                server.configureBlocking(false);
+                server.register(selector, SelectionKey.OP_ACCEPT);
+                Reply.listening(((InetSocketAddress) server.getLocalAddress()).getPort());
+                SocketChannel client = null;
+                while (client == null) {
+                    selector.select();
+                    selector.selectedKeys().clear();
+                    client = server.accept();
+                }
+                Reply.to(client);
+                server.close();
+                selector.selectNow(); // flushes the cancelled key: only now does the JDK close the socket
+            }
+            case "async" -> {
+                AsynchronousServerSocketChannel server = AsynchronousServerSocketChannel.open().bind(address);
+                Reply.listening(((InetSocketAddress) server.getLocalAddress()).getPort());
+                try (AsynchronousSocketChannel client = server.accept().get()) {
+                    String line = Reply.line((InetSocketAddress) client.getRemoteAddress(), 0);
+                    client.write(java.nio.ByteBuffer.wrap(line.getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
+                }
+                server.close();
+            }
+            default -> throw new IllegalArgumentException("unknown API " + args[0]);
+        }
         System.out.println("closed");
         new CountDownLatch(1).await();
     }
