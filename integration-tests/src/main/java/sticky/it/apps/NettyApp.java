@@ -3,6 +3,7 @@ package sticky.it.apps;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -23,6 +24,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
@@ -32,7 +34,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Netty 4.2 HTTP, on its native epoll transport when Netty says it is
  * available and on NIO otherwise, as Netty applications commonly choose.
- * Prints which one it runs on. Answers {@link Reply#line}, and echoes
+ * Prints which one it runs on. Answers {@link Reply#line} (keeping the
+ * connection open when the request asks for keep-alive), and echoes
  * WebSocket text messages on /ws as "{@link Reply#line} echo=TEXT". Args: port.
  */
 public final class NettyApp {
@@ -61,7 +64,12 @@ public final class NettyApp {
                                         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                                                 HttpResponseStatus.OK, Unpooled.copiedBuffer(line, StandardCharsets.UTF_8));
                                         response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-                                        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+                                        boolean keepAlive = HttpUtil.isKeepAlive(request);
+                                        HttpUtil.setKeepAlive(response, keepAlive);
+                                        ChannelFuture written = ctx.writeAndFlush(response);
+                                        if (!keepAlive) {
+                                            written.addListener(ChannelFutureListener.CLOSE);
+                                        }
                                     }
                                 });
                     }
