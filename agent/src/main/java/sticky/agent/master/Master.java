@@ -90,6 +90,7 @@ public final class Master {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
         Signals.onHangup(supervisor::reload);
         supervisor.startAll();
+        MasterHeap.trim();
         return supervisor.awaitEnd();
     }
 
