@@ -48,9 +48,21 @@ final class ControlClient implements AutoCloseable {
     }
 
     void send(byte[] message) throws IOException {
-        if (send(fd, message, message.length, 0x4000) < 0) { // MSG_NOSIGNAL
-            throw new IOException("send: errno " + Native.getLastError());
+        if (!sendUnlessHungUp(message)) {
+            throw new IOException("send: errno 32 (EPIPE)");
         }
+    }
+
+    /** Sends message; false if the master had already closed the connection (EPIPE). */
+    boolean sendUnlessHungUp(byte[] message) throws IOException {
+        if (send(fd, message, message.length, 0x4000) < 0) { // MSG_NOSIGNAL
+            int errno = Native.getLastError();
+            if (errno == 32) {
+                return false;
+            }
+            throw new IOException("send: errno " + errno);
+        }
+        return true;
     }
 
     /** Sends message with both ends of a new pipe attached (SCM_RIGHTS); closes our copies. */
