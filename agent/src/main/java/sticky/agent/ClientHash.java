@@ -13,14 +13,23 @@ public final class ClientHash {
 
     /** The slot, 0 to slots - 1, for an address of 4 or 16 bytes. */
     public static int slot(byte[] address, int slots) {
-        return Math.floorMod(hash(address), slots);
+        return slot(address, address.length, slots);
+    }
+
+    /** The slot for the address in the first length (4 or 16) bytes of address. */
+    public static int slot(byte[] address, int length, int slots) {
+        return Math.floorMod(hash(address, length), slots);
+    }
+
+    static int hash(byte[] address) {
+        return hash(address, address.length);
     }
 
     /** FNV-1a over the normalised address, then MurmurHash3's finaliser to spread nearby addresses. */
-    static int hash(byte[] address) {
-        int from = Sockaddr.isIpv4Mapped(address) ? 12 : 0;
+    static int hash(byte[] address, int length) {
+        int from = Sockaddr.isIpv4Mapped(address, length) ? 12 : 0;
         int h = 0x811c9dc5;
-        for (int i = from; i < address.length; i++) {
+        for (int i = from; i < length; i++) {
             h ^= address[i] & 0xff;
             h *= 0x01000193;
         }

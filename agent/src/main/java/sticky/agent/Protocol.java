@@ -89,13 +89,27 @@ public final class Protocol {
         return bytes;
     }
 
-    /** A Handoff from raw address bytes (4 or 16), as the master's accept loop has them. */
+    /** The longest Handoff: an IPv6 peer. */
+    public static final int MAX_HANDOFF = 1 + 1 + 16 + 2;
+
+    /** A Handoff from raw address bytes (4 or 16). */
     public static byte[] handoff(byte[] address, int port) {
-        ByteBuffer b = ByteBuffer.allocate(1 + 1 + address.length + 2);
-        b.put((byte) 'C');
-        putAddress(b, address);
-        b.putShort((short) port);
-        return b.array();
+        byte[] message = new byte[MAX_HANDOFF];
+        return java.util.Arrays.copyOf(message, handoff(address, address.length, port, message));
+    }
+
+    /**
+     * Writes a Handoff for the first length (4 or 16) bytes of address into
+     * into (MAX_HANDOFF bytes at least) and returns its length: the master's
+     * accept loop does this once per connection, without allocating.
+     */
+    public static int handoff(byte[] address, int length, int port, byte[] into) {
+        into[0] = 'C';
+        into[1] = (byte) length;
+        System.arraycopy(address, 0, into, 2, length);
+        into[2 + length] = (byte) (port >>> 8);
+        into[3 + length] = (byte) port;
+        return 4 + length;
     }
 
     public static Message decode(byte[] bytes) throws ProtocolException {

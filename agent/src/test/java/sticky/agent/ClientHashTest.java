@@ -30,6 +30,14 @@ class ClientHashTest {
     }
 
     @Test
+    void anAddressAtTheStartOfALongerBufferHashesAsItself() throws Exception {
+        byte[] v4 = InetAddress.getByName("203.0.113.9").getAddress();
+        byte[] buffer = {(byte) 203, 0, 113, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; // the accept loop's buffer
+        assertEquals(ClientHash.hash(v4), ClientHash.hash(buffer, 4));
+        assertEquals(ClientHash.slot(v4, 5), ClientHash.slot(buffer, 4, 5));
+    }
+
+    @Test
     void nearbyAddressesSpreadOverTheSlots() {
         Map<Integer, Integer> counts = new HashMap<>();
         for (int i = 0; i < 4096; i++) {

@@ -53,6 +53,17 @@ class ProtocolTest {
     }
 
     @Test
+    void theAcceptLoopsHandoffIsTheEncodersBytesWrittenIntoItsBuffer() throws Exception {
+        byte[] buffer = new byte[Protocol.MAX_HANDOFF];
+        for (String address : List.of("192.0.2.1", "2001:db8::1")) {
+            InetSocketAddress peer = new InetSocketAddress(InetAddress.getByName(address), 54321);
+            byte[] scratch = Arrays.copyOf(peer.getAddress().getAddress(), 16); // the loop's 16-byte peer buffer
+            int length = Protocol.handoff(scratch, peer.getAddress().getAddress().length, peer.getPort(), buffer);
+            assertArrayEquals(Protocol.encode(new Handoff(peer)), Arrays.copyOf(buffer, length));
+        }
+    }
+
+    @Test
     void malformedInputIsAProtocolExceptionNeverAnotherFailure() throws Exception {
         assertThrows(ProtocolException.class, () -> Protocol.decode(null));
         assertThrows(ProtocolException.class, () -> Protocol.decode(new byte[0]));

@@ -35,7 +35,13 @@ import sticky.agent.unix.UnixSocket;
 final class Listener {
     private static final Logger log = Logs.get();
     static final int BACKLOG = 1024;
-    private static final ThreadLocal<FdPasser> PASSERS = ThreadLocal.withInitial(FdPasser::new);
+    /** What a thread needs to hand sockets over without allocating: native buffers, a payload buffer. */
+    private static final class Sender {
+        final FdPasser passer = new FdPasser();
+        final byte[] payload = new byte[Protocol.MAX_HANDOFF];
+    }
+
+    private static final ThreadLocal<Sender> SENDERS = ThreadLocal.withInitial(Sender::new);
 
     /** An accepted connection waiting to be handed over: its descriptor and its TCP peer. */
     record Pending(int fd, byte[] address, int port) {}
@@ -74,9 +80,9 @@ final class Listener {
         }
 
         /** Sends the socket without blocking. Returns 0 or the errno (EAGAIN: the worker's queue is full). */
-        synchronized int pass(FdPasser passer, int fd, byte[] payload) {
+        synchronized int pass(FdPasser passer, int fd, byte[] payload, int length) {
             // Under the lock so that close() cannot free the descriptor number mid-send.
-            return closed ? Libc.EPIPE : passer.send(sender, fd, payload, payload.length);
+            return closed ? Libc.EPIPE : passer.send(sender, fd, payload, length);
         }
 
         /** Closes the route, once; returns the sockets queued to the worker that it never accepted. */
@@ -205,7 +211,7 @@ final class Listener {
      */
     void redispatch(List<Unaccepted> connections, int slot) {
         for (Unaccepted u : connections) {
-            if (!dispatch(u.fd(), u.payload(), slot, PASSERS.get())) {
+            if (!dispatch(u.fd(), u.payload(), u.payload().length, slot, SENDERS.get().passer)) {
                 log.warn("a connection to {} was lost with its worker: no other worker took it", local);
                 Libc.close(u.fd());
             }
@@ -247,15 +253,33 @@ final class Listener {
         log.info("closed listener on {}", local);
     }
 
+    /** Called before every accept: a plain loop, no allocation. */
     private synchronized boolean awaitLiveRoute() throws InterruptedException {
-        while (!closing && java.util.Arrays.stream(live).allMatch(r -> r == null)) {
+        while (!closing && !anyLive()) {
             wait();
         }
         return !closing;
     }
 
+    private boolean anyLive() {
+        for (Route route : live) {
+            if (route != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Accepts, hashes and hands over, allocating nothing per connection (so
+     * that the master, under any load, does not grow its heap): the peer is
+     * read into one buffer and the Handoff written into another. Connections
+     * from a trusted proxy, whose first bytes name the client, go to the
+     * {@link Peeker} instead.
+     */
     private void acceptLoop() {
         byte[] peekBuffer = peeker == null ? null : new byte[router.window()];
+        byte[] peer = new byte[16];
         try (Memory sockaddr = new Memory(Sockaddr.MAX_SIZE); Memory length = new Memory(4)) {
             while (awaitLiveRoute()) {
                 length.setInt(0, Sockaddr.MAX_SIZE);
@@ -276,35 +300,45 @@ final class Listener {
                     log.error("accept on {} failed: {}; listener stopped", local, Libc.strerror(errno));
                     return;
                 }
-                byte[] address = Sockaddr.address(sockaddr);
-                if (address == null) {
+                int peerLength = Sockaddr.address(sockaddr, peer);
+                if (peerLength == 0) {
                     Libc.close(client);
                     continue;
                 }
-                Pending connection = new Pending(client, address, Sockaddr.port(sockaddr));
-                if (peeker != null && router.peeks(address)) {
-                    peeker.route(connection, peekBuffer);
-                } else {
-                    route(connection, address);
+                int port = Sockaddr.port(sockaddr);
+                if (peeker != null) {
+                    byte[] address = Arrays.copyOf(peer, peerLength);
+                    if (router.peeks(address)) {
+                        peeker.route(new Pending(client, address, port), peekBuffer);
+                        continue;
+                    }
                 }
+                route(client, peer, peerLength, port, peer, peerLength);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
+    /** Routes a connection the Peeker has read the client of. */
+    private void route(Pending connection, byte[] client) {
+        byte[] peer = connection.address();
+        route(connection.fd(), peer, peer.length, connection.port(), client, client.length);
+    }
+
     /**
      * Hands the connection to the worker of client's slot (or the next live
      * one); closes it if none takes it. client is the TCP peer, or the client
-     * a trusted proxy named.
+     * a trusted proxy named; the Handoff reports the TCP peer.
      */
-    private void route(Pending connection, byte[] client) {
-        byte[] payload = Protocol.handoff(connection.address(), connection.port());
+    private void route(int fd, byte[] peer, int peerLength, int port, byte[] client, int clientLength) {
+        Sender sender = SENDERS.get();
+        int payloadLength = Protocol.handoff(peer, peerLength, port, sender.payload);
         int slot = router.mode() == Router.Mode.ROUND_ROBIN ? (int) (roundRobin.getAndIncrement() % dispatched.length())
-                : ClientHash.slot(client, dispatched.length());
-        if (!dispatch(connection.fd(), payload, slot, PASSERS.get())) {
+                : ClientHash.slot(client, clientLength, dispatched.length());
+        if (!dispatch(fd, sender.payload, payloadLength, slot, sender.passer)) {
             log.warn("no worker took a connection on {}; closed it", local);
-            Libc.close(connection.fd());
+            Libc.close(fd);
         }
     }
 
@@ -313,14 +347,14 @@ final class Listener {
      * it. Once sent, the master's own copy is closed: the worker's queue holds
      * it now, and the master can take it back from there (see {@link Route}).
      */
-    private boolean dispatch(int fd, byte[] payload, int slot, FdPasser passer) {
+    private boolean dispatch(int fd, byte[] payload, int payloadLength, int slot, FdPasser passer) {
         Route[] routes = live;
         for (int i = 0; i < routes.length; i++) {
             Route route = routes[(slot + i) % routes.length];
             if (route == null) {
                 continue;
             }
-            int errno = route.pass(passer, fd, payload);
+            int errno = route.pass(passer, fd, payload, payloadLength);
             if (errno == 0) {
                 Libc.close(fd);
                 dispatched.incrementAndGet(route.worker - 1);

@@ -9,18 +9,26 @@ public final class Sockaddr {
     public static final int MAX_SIZE = 128; // sizeof(struct sockaddr_storage)
 
     /**
-     * The address bytes: 4 for IPv4 and for IPv4-mapped IPv6 ({@code ::ffff:a.b.c.d}),
-     * 16 for other IPv6; null for another family.
+     * Copies the address bytes into into (16 bytes at least), without
+     * allocating: the master does this once per connection. Returns their
+     * count: 4 for IPv4 and for IPv4-mapped IPv6 ({@code ::ffff:a.b.c.d}), 16
+     * for other IPv6; 0 for another family.
      */
-    public static byte[] address(Pointer sa) {
+    public static int address(Pointer sa, byte[] into) {
         int family = sa.getShort(0);
         if (family == Libc.AF_INET) {
-            return sa.getByteArray(4, 4);
+            sa.read(4, into, 0, 4);
+            return 4;
         }
         if (family == Libc.AF_INET6) {
-            return normalise(sa.getByteArray(8, 16));
+            sa.read(8, into, 0, 16);
+            if (isIpv4Mapped(into, 16)) {
+                System.arraycopy(into, 12, into, 0, 4);
+                return 4;
+            }
+            return 16;
         }
-        return null;
+        return 0;
     }
 
     /** sin_port / sin6_port, in network byte order at the same offset in both. */
@@ -34,7 +42,12 @@ public final class Sockaddr {
     }
 
     public static boolean isIpv4Mapped(byte[] a) {
-        if (a.length != 16) {
+        return isIpv4Mapped(a, a.length);
+    }
+
+    /** Whether the first length bytes of a are an IPv4-mapped IPv6 address. */
+    public static boolean isIpv4Mapped(byte[] a, int length) {
+        if (length != 16) {
             return false;
         }
         for (int i = 0; i < 10; i++) {
