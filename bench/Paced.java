@@ -14,7 +14,9 @@ import java.util.concurrent.locks.LockSupport;
  * its latency runs from when it was due to the end of the response, so a
  * request that starts late because the server was slow counts the wait
  * (no coordinated omission). The first second is warm-up and not counted.
- * Prints "p50_us p99_us failed". Usage: java Paced.java PORT RATE SECONDS
+ * Connections leave from SOURCES loopback addresses 127.0.N.1 in turn (1: the
+ * kernel's choice, 127.0.0.1). Prints "p50_us p99_us failed".
+ * Usage: java Paced.java PORT RATE SECONDS [SOURCES]
  */
 public class Paced {
     private static final int THREADS = 64;
@@ -26,6 +28,7 @@ public class Paced {
         double rate = Double.parseDouble(args[1]);
         int total = (int) (rate * (Integer.parseInt(args[2]) + 1));
         int warmUp = (int) rate;
+        int sources = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         long[] latencies = new long[total];
         AtomicInteger next = new AtomicInteger();
         AtomicLong failed = new AtomicLong();
@@ -43,6 +46,9 @@ public class Paced {
                     }
                     try (Socket s = new Socket()) {
                         s.setSoLinger(true, 0); // no TIME_WAIT pile-up on the client side
+                        if (sources > 1) {
+                            s.bind(new InetSocketAddress("127.0." + (i % sources) + ".1", 0));
+                        }
                         s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
                         s.setSoTimeout(5000);
                         OutputStream out = s.getOutputStream();
