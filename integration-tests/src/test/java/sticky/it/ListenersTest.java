@@ -10,7 +10,10 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -21,6 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.ChannelApp;
 import sticky.it.apps.CloseAfterOneApp;
 import sticky.it.apps.HttpServerApp;
+import sticky.it.apps.QueueThenCloseApp;
 
 /** The bind handshake: port 0, several listeners, bind errors, and the listener's end. */
 @Timeout(180)
@@ -89,6 +93,43 @@ class ListenersTest {
             assertThrows(ConnectException.class, () -> Clients.connect(client, port).close());
             Set<Long> alive = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
             assertEquals(1, alive.size(), "the worker itself keeps running");
+        }
+    }
+
+    /**
+     * Connections the master handed to a worker that then closes its server
+     * socket without accepting them are taken back from its queue and served
+     * by another worker: none is lost, none waits for the closing worker.
+     */
+    @Test
+    void connectionsQueuedForAWorkerThatClosesItsServerSocketGoToAnother() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", QueueThenCloseApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            InetAddress workerOnes = null;
+            long closer = -1;
+            for (InetAddress source : Clients.ipv4(32)) {
+                String reply = Clients.line(source, port);
+                if (Clients.field(reply, "worker").equals("1")) {
+                    workerOnes = source; // worker 1 has served it and now holds its queue for 3 s
+                    closer = Long.parseLong(Clients.field(reply, "pid"));
+                    break;
+                }
+            }
+            assertNotNull(workerOnes, "no client address of 32 hashes to worker 1");
+            List<Socket> queued = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                queued.add(Clients.connect(workerOnes, port));
+            }
+            for (Socket socket : queued) {
+                try (socket) {
+                    String reply = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertEquals("2", Clients.field(reply.trim(), "worker"), "served by the other worker: " + reply);
+                }
+            }
+            cluster.await(l -> l.contains("handed 5 unaccepted connection(s)"), 1, Cluster.START);
+            cluster.await(l -> l.equals("closed"), 1, Cluster.START);
+            assertTrue(ProcessHandle.of(closer).map(ProcessHandle::isAlive).orElse(false),
+                    "the worker that closed its server socket keeps running");
         }
     }
 }
