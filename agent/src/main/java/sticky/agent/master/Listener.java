@@ -221,9 +221,17 @@ final class Listener {
         }
     }
 
-    void close() {
-        closing = true;
+    /**
+     * Stops accepting and closes the listening socket, once; the workers'
+     * routes stay, so their server sockets stay as they were (a blocked accept
+     * stays blocked, as it would without sticky) until {@link #close}.
+     */
+    void stopAccepting() {
         synchronized (this) {
+            if (closing) {
+                return; // never twice: the descriptor number may belong to another socket by now
+            }
+            closing = true;
             notifyAll();
         }
         // A thread blocked in accept4 does not wake when its descriptor is closed; shutdown wakes it.
@@ -239,6 +247,12 @@ final class Listener {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        log.info("closed listener on {}", local);
+    }
+
+    /** Stops accepting, and closes every route with what is still queued on it. */
+    void close() {
+        stopAccepting();
         List<Route> all;
         synchronized (this) {
             all = new ArrayList<>(routes);
@@ -250,7 +264,6 @@ final class Listener {
                 Libc.close(u.fd());
             }
         }
-        log.info("closed listener on {}", local);
     }
 
     /** Called before every accept: a plain loop, no allocation. */

@@ -109,6 +109,11 @@ final class Listeners {
         }
     }
 
+    /** Closes every listening socket; the workers' routes stay until {@link #closeAll}. */
+    synchronized void stopAccepting() {
+        byKey.values().forEach(Listener::stopAccepting);
+    }
+
     synchronized void closeAll() {
         byKey.values().forEach(Listener::close);
         byKey.clear();

@@ -288,13 +288,17 @@ final class Supervisor {
             stopping = true;
         }
         timer.shutdownNow();
-        listeners.closeAll();
+        // The port closes first; the workers' server sockets stay open while their shutdown hooks
+        // run, so an application blocked in accept sees no error from sticky, as without it.
+        listeners.stopAccepting();
         try {
             return stopGracefully(List.copyOf(byPid.values()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             byPid.values().forEach(Process::destroyForcibly);
             return false;
+        } finally {
+            listeners.closeAll();
         }
     }
 }
