@@ -40,7 +40,6 @@ public final class Libc {
     public static final int O_NONBLOCK = 0x800;
     public static final int SHUT_RDWR = 2;
     public static final short POLLIN = 1;
-    public static final short POLLOUT = 4;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
 
@@ -96,16 +95,6 @@ public final class Libc {
 
     public static int errno() {
         return Native.getLastError();
-    }
-
-    /** Waits up to timeoutMs for fd to accept writes; false on timeout or error. */
-    public static boolean awaitWritable(int fd, int timeoutMs) {
-        try (com.sun.jna.Memory pollfd = new com.sun.jna.Memory(8)) { // struct pollfd { int fd; short events, revents; }
-            pollfd.setInt(0, fd);
-            pollfd.setShort(4, POLLOUT);
-            pollfd.setShort(6, (short) 0);
-            return poll(pollfd, 1, timeoutMs) > 0 && (pollfd.getShort(6) & POLLOUT) != 0;
-        }
     }
 
     /** getsockopt for an int option; -1 with errno set on failure. */
