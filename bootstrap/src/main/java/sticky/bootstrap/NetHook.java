@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
+import java.net.SocketAddress;
 import java.net.SocketOption;
 
 /**
@@ -27,6 +28,12 @@ import java.net.SocketOption;
  * come here too, with the dispatcher as an Object (the class is
  * package-private): the agent learns that a server socket is closing, then
  * the original runs.
+ *
+ * <p>The {@code netty*} methods are called from Netty's own
+ * {@code io.netty.channel.unix.Socket} and {@code FileDescriptor}, whose
+ * native calls bind, listen and accept for its epoll transport (see
+ * {@code sticky.agent.worker.NettyRewriter}); descriptors are plain numbers
+ * there.
  */
 public final class NetHook {
     private NetHook() {}
@@ -47,6 +54,16 @@ public final class NetHook {
     public static MethodHandle getSocketOption;
     /** (FileDescriptor) void: the agent's part of a close */
     public static MethodHandle closing;
+    /** (int fd, SocketAddress) boolean: true if the master bound it for a Netty server socket */
+    public static MethodHandle nettyBind;
+    /** (int fd) boolean: true if fd is a Netty server socket the master listens for */
+    public static MethodHandle nettyListen;
+    /** (int fd, byte[] address) int: the accepted socket, -1 for none yet, NOT_STICKY */
+    public static MethodHandle nettyAccept;
+    /** (int fd) InetSocketAddress, or null if fd is not a sticky socket */
+    public static MethodHandle nettyLocalAddress;
+    /** (int fd) void: Netty is about to close fd */
+    public static MethodHandle nettyClosing;
     /** NativeDispatcher.close: (Object, FileDescriptor) void */
     public static MethodHandle dispatcherClose;
     /** NativeDispatcher.preClose: (Object, FileDescriptor) void on JDK 17, (Object, FileDescriptor, long, long) void on 25 */
@@ -122,5 +139,30 @@ public final class NetHook {
     public static void preClose(Object dispatcher, FileDescriptor fd, long reader, long writer) throws Throwable {
         closing.invokeExact(fd);
         dispatcherPreClose.invokeExact(dispatcher, fd, reader, writer);
+    }
+
+    /** nettyAccept's answer for a descriptor that is not a sticky socket: Netty's own accept runs. */
+    public static final int NOT_STICKY = Integer.MIN_VALUE;
+
+    public static boolean nettyBind(int fd, SocketAddress address) throws Throwable {
+        return (boolean) nettyBind.invokeExact(fd, address);
+    }
+
+    public static boolean nettyListen(int fd) throws Throwable {
+        return (boolean) nettyListen.invokeExact(fd);
+    }
+
+    public static int nettyAccept(int fd, byte[] address) throws Throwable {
+        return (int) nettyAccept.invokeExact(fd, address);
+    }
+
+    public static InetSocketAddress nettyLocalAddress(int fd) throws Throwable {
+        return (InetSocketAddress) nettyLocalAddress.invokeExact(fd);
+    }
+
+    /** Returns fd: it stands before Netty's native close(fd), whose argument it passes on. */
+    public static int nettyClosing(int fd) throws Throwable {
+        nettyClosing.invokeExact(fd);
+        return fd;
     }
 }

@@ -1,6 +1,7 @@
 package sticky.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.NettyApp;
+import sticky.it.apps.NettyClientBindApp;
 import sticky.it.apps.VertxApp;
 
 /**
@@ -88,22 +90,40 @@ class FrameworksTest {
         }
     }
 
-    /** Netty and Vert.x pick their native transport when Netty says it is available; in a worker it is not. */
+    /**
+     * Netty and Vert.x pick their native epoll transport when Netty says it is
+     * available; in workers it is, and binds and accepts through the master:
+     * every worker runs on it and the port is clustered.
+     */
     @Test
-    void nettyAndVertxRunOnNioInWorkersInsteadOfBindingThePortNatively() throws Exception {
-        try (Cluster plain = Cluster.withoutAgent(NettyApp.class, "0")) {
-            plain.await(l -> l.equals("transport epoll"), 1, Cluster.START);
-        }
+    void nettyAndVertxRunOnTheirNativeTransportInWorkers() throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2", NettyApp.class, "0")) {
             int port = cluster.awaitPort(2);
-            assertEquals(2, cluster.await(l -> l.equals("transport nio"), 2, Cluster.START).size());
-            assertTrue(cluster.output().lines().noneMatch(l -> l.equals("transport epoll")), cluster.output());
+            assertEquals(2, cluster.await(l -> l.equals("transport epoll"), 2, Cluster.START).size());
+            assertTrue(cluster.output().lines().noneMatch(l -> l.equals("transport nio")), cluster.output());
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
         }
         try (Cluster cluster = Cluster.withAgent("workers=2", VertxApp.class, "0")) {
             int port = cluster.awaitPort(2);
-            cluster.await(l -> l.equals("transport nio"), 2, Cluster.START);
+            assertEquals(2, cluster.await(l -> l.equals("transport native"), 2, Cluster.START).size());
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
+        }
+    }
+
+    /**
+     * Netty binds client sockets with the same native call as server sockets:
+     * a client that binds its source address before connecting keeps its own
+     * bind (only a server channel's bind goes to the master) and connects.
+     */
+    @Test
+    void aNettyClientsBindStaysItsOwn() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", NettyClientBindApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            List<String> lines = cluster.await(l -> l.startsWith("client bound "), 2, Cluster.START);
+            for (String line : lines) {
+                assertTrue(line.matches("client bound /127\\.0\\.0\\.1:\\d+ got pid=\\d+ peer=127\\.0\\.0\\.1 rcvbuf=0"), line);
+                assertFalse(line.startsWith("client bound /127.0.0.1:" + port + " "), "the client got the server's port: " + line);
+            }
         }
     }
 }

@@ -69,9 +69,9 @@ class ListenersTest {
         }
     }
 
-    /** For each server API: its close reaches the master through the hook on the JDK's close. */
+    /** For each server API: its close reaches the master through the hook on the JDK's (or Netty's) close. */
     @ParameterizedTest
-    @ValueSource(strings = {"socket", "channel", "selector", "async"})
+    @ValueSource(strings = {"socket", "channel", "selector", "async", "netty"})
     void theMasterClosesAListenerWhenTheLastWorkerClosesIt(String api) throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=1", CloseAfterOneApp.class, api, "0")) {
             int port = cluster.awaitPort(1);

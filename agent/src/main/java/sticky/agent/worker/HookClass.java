@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandles;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
+import java.net.SocketAddress;
 import java.net.SocketOption;
 import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.jar.asm.ClassReader;
@@ -55,6 +56,12 @@ final class HookClass {
         point(hook, "getSocketOption", lookup, net,
                 methodType(Object.class, fd, ProtocolFamily.class, SocketOption.class));
         point(hook, "closing", lookup, net, methodType(void.class, fd));
+        NettyNet netty = new NettyNet(net);
+        point(hook, "nettyBind", lookup, netty, "bind", methodType(boolean.class, int.class, SocketAddress.class));
+        point(hook, "nettyListen", lookup, netty, "listen", methodType(boolean.class, int.class));
+        point(hook, "nettyAccept", lookup, netty, "accept", methodType(int.class, int.class, byte[].class));
+        point(hook, "nettyLocalAddress", lookup, netty, "localAddress", methodType(InetSocketAddress.class, int.class));
+        point(hook, "nettyClosing", lookup, netty, "closing", methodType(void.class, int.class));
         hook.getField("dispatcherClose").set(null, dispatcherMethod("close"));
         hook.getField("dispatcherPreClose").set(null, dispatcherMethod("preClose"));
         return hook;
@@ -78,7 +85,12 @@ final class HookClass {
 
     private static void point(Class<?> hook, String name, MethodHandles.Lookup lookup, StickyNet net,
             java.lang.invoke.MethodType type) throws ReflectiveOperationException {
-        MethodHandle handle = lookup.findVirtual(StickyNet.class, name, type).bindTo(net);
-        hook.getField(name).set(null, handle);
+        point(hook, name, lookup, net, name, type);
+    }
+
+    /** Sets the hook's field to target's method. */
+    private static void point(Class<?> hook, String field, MethodHandles.Lookup lookup, Object target, String method,
+            java.lang.invoke.MethodType type) throws ReflectiveOperationException {
+        hook.getField(field).set(null, lookup.findVirtual(target.getClass(), method, type).bindTo(target));
     }
 }

@@ -15,8 +15,6 @@ public final class Worker {
     /** The system property that holds the worker id, as cluster.worker.id in Node. */
     public static final String ID_PROPERTY = "sticky.worker.id";
 
-    static final String NETTY_NO_NATIVE = "io.netty.transport.noNative";
-
     private Worker() {}
 
     public static void start(Instrumentation inst, File jar, int id) throws Exception {
@@ -27,16 +25,12 @@ public final class Worker {
                     + Master.ENV_SECRET + " is not: this JVM was not started by a sticky master");
         }
         System.setProperty(ID_PROPERTY, Integer.toString(id));
-        // Netty's native transports (epoll, io_uring) bind and accept through JNI, past the JDK
-        // classes sticky rewrites: each worker would bind the port itself. With this property
-        // (Netty 4.1 and 4.2) Netty reports them unavailable, and applications that choose by
-        // availability, as Vert.x and most Netty servers do, run on NIO.
-        System.setProperty(NETTY_NO_NATIVE, "true");
         JdkAccess.open(inst);
         // net.bytebuddy.safe: Byte Buddy must not touch sun.misc.Unsafe, which JDK 24+ warns about.
         TemporaryProperty.with("net.bytebuddy.safe", "true", () -> {
             Class<?> hook = HookClass.define(jar, new StickyNet(id, secret, Path.of(control)));
             HookInstaller.install(inst, hook);
+            NettyRewriter.install(inst, hook);
             return null;
         });
         MasterLink.connect(Path.of(control), id, secret);

@@ -1,5 +1,14 @@
 package sticky.it.apps;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.AsynchronousServerSocketChannel;
@@ -14,8 +23,9 @@ import java.util.concurrent.CountDownLatch;
  * Serves one connection, closes its server socket, and stays alive. Args:
  * API port, API one of socket (ServerSocket), channel (a blocking
  * ServerSocketChannel), selector (a non-blocking one on a Selector, which the
- * JDK closes when the key is flushed by the next select) and async
- * (AsynchronousServerSocketChannel).
+ * JDK closes when the key is flushed by the next select), async
+ * (AsynchronousServerSocketChannel) and netty (a Netty server channel on its
+ * native epoll transport).
  */
 public final class CloseAfterOneApp {
     public static void main(String[] args) throws Exception {
@@ -58,6 +68,22 @@ public final class CloseAfterOneApp {
                     client.write(java.nio.ByteBuffer.wrap(line.getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
                 }
                 server.close();
+            }
+            case "netty" -> {
+                CountDownLatch served = new CountDownLatch(1);
+                Channel server = new ServerBootstrap().group(new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory()))
+                        .channel(EpollServerSocketChannel.class).childHandler(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                String line = Reply.line((InetSocketAddress) ctx.channel().remoteAddress(), 0);
+                                ctx.writeAndFlush(Unpooled.copiedBuffer(line, java.nio.charset.StandardCharsets.UTF_8))
+                                        .addListener(ChannelFutureListener.CLOSE);
+                                served.countDown();
+                            }
+                        }).bind(address).sync().channel();
+                Reply.listening(((InetSocketAddress) server.localAddress()).getPort());
+                served.await();
+                server.close().sync();
             }
             default -> throw new IllegalArgumentException("unknown API " + args[0]);
         }

@@ -1,0 +1,121 @@
+package sticky.agent.worker;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The worker's side of the hooks in Netty's native {@code Socket} (its epoll
+ * transport, see {@link NettyRewriter}). A Netty server channel's bind goes to
+ * the master as the JDK's do; Netty's epoll then waits on the socket the
+ * master sends connections on, and its accept receives them. Netty names
+ * descriptors by number: each sticky one gets a {@link FileDescriptor}
+ * holding that number, so that {@link StickyNet} serves it as it serves the
+ * JDK's.
+ */
+final class NettyNet {
+    /** The hook's answer for a descriptor that is not sticky (sticky.bootstrap.NetHook.NOT_STICKY). */
+    static final int NOT_STICKY = Integer.MIN_VALUE;
+    private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+
+    private final StickyNet net;
+    private final Map<Integer, FileDescriptor> sockets = new ConcurrentHashMap<>();
+
+    NettyNet(StickyNet net) {
+        this.net = net;
+    }
+
+    /** Socket.bind(SocketAddress): the master binds it if a Netty server channel is binding. */
+    boolean bind(int fd, SocketAddress address) throws IOException {
+        if (!(address instanceof InetSocketAddress inet) || inet.getAddress() == null || !calledByServerChannel()) {
+            return false; // a client's bind, a domain socket or an unresolved name: Netty's own bind
+        }
+        FileDescriptor descriptor = new FileDescriptor();
+        JdkNet.setFdVal(descriptor, fd);
+        net.bind(true, null, descriptor, inet.getAddress(), inet.getPort());
+        sockets.put(fd, descriptor);
+        return true;
+    }
+
+    /** Socket.listen: nothing to do for a sticky socket, the master listens. */
+    boolean listen(int fd) {
+        return sockets.containsKey(fd);
+    }
+
+    /**
+     * Socket.accept(byte[]): the socket the master sent, with its peer written
+     * as Netty's native accept writes it (length, address, [scope id,] port;
+     * see io.netty.channel.unix.NativeInetAddress.address, Netty 4.1 and 4.2);
+     * -1 when none is queued, as Netty's own accept answers EAGAIN.
+     */
+    int accept(int fd, byte[] address) throws IOException {
+        FileDescriptor descriptor = sockets.get(fd);
+        if (descriptor == null) {
+            return NOT_STICKY;
+        }
+        FileDescriptor accepted = new FileDescriptor();
+        InetSocketAddress[] peer = new InetSocketAddress[1];
+        if (net.accept(descriptor, accepted, peer) != 1) {
+            return -1; // none queued, or interrupted: epoll says when to try again
+        }
+        encode(peer[0], address);
+        return JdkNet.fdVal(accepted);
+    }
+
+    static void encode(InetSocketAddress peer, byte[] into) {
+        byte[] ip = peer.getAddress().getAddress();
+        System.arraycopy(ip, 0, into, 1, ip.length);
+        int at = 1 + ip.length;
+        if (peer.getAddress() instanceof Inet6Address v6) {
+            putInt(into, at, v6.getScopeId());
+            at += 4;
+        }
+        putInt(into, at, peer.getPort());
+        into[0] = (byte) (at + 4 - 1);
+    }
+
+    private static void putInt(byte[] into, int at, int value) {
+        into[at] = (byte) (value >>> 24);
+        into[at + 1] = (byte) (value >>> 16);
+        into[at + 2] = (byte) (value >>> 8);
+        into[at + 3] = (byte) value;
+    }
+
+    InetSocketAddress localAddress(int fd) throws IOException {
+        FileDescriptor descriptor = sockets.get(fd);
+        return descriptor == null ? null : net.localAddress(descriptor);
+    }
+
+    /** Netty is closing fd: a sticky socket's lifeline goes with it. */
+    void closing(int fd) {
+        FileDescriptor descriptor = sockets.remove(fd);
+        if (descriptor != null) {
+            net.closing(descriptor);
+            JdkNet.setFdVal(descriptor, -1); // closed: the number is free for reuse
+        }
+    }
+
+    /**
+     * Netty binds client sockets with the same call; a server channel
+     * (io.netty.channel.ServerChannel, or a shaded copy) is on the stack of a
+     * server's bind: EpollServerSocketChannel.doBind calls it.
+     */
+    private static boolean calledByServerChannel() {
+        return STACK.walk(frames -> frames.anyMatch(f -> isServerChannel(f.getDeclaringClass())));
+    }
+
+    private static boolean isServerChannel(Class<?> type) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            for (Class<?> i : c.getInterfaces()) {
+                if (i.getName().endsWith("io.netty.channel.ServerChannel") || isServerChannel(i)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
