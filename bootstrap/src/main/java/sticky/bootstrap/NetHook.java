@@ -58,7 +58,7 @@ public final class NetHook {
     public static MethodHandle nettyBind;
     /** (int fd) boolean: true if fd is a Netty server socket the master listens for */
     public static MethodHandle nettyListen;
-    /** (int fd, byte[] address) int: the accepted socket, -1 for none yet, NOT_STICKY */
+    /** (int fd, byte[] address) int: the accepted socket, -1 for none yet, or Integer.MIN_VALUE: not sticky */
     public static MethodHandle nettyAccept;
     /** (int fd) InetSocketAddress, or null if fd is not a sticky socket */
     public static MethodHandle nettyLocalAddress;
@@ -140,9 +140,6 @@ public final class NetHook {
         closing.invokeExact(fd);
         dispatcherPreClose.invokeExact(dispatcher, fd, reader, writer);
     }
-
-    /** nettyAccept's answer for a descriptor that is not a sticky socket: Netty's own accept runs. */
-    public static final int NOT_STICKY = Integer.MIN_VALUE;
 
     public static boolean nettyBind(int fd, SocketAddress address) throws Throwable {
         return (boolean) nettyBind.invokeExact(fd, address);

@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.NettyApp;
 import sticky.it.apps.NettyClientBindApp;
+import sticky.it.apps.NettyTransportsApp;
 import sticky.it.apps.VertxApp;
 
 /**
@@ -107,6 +108,25 @@ class FrameworksTest {
             int port = cluster.awaitPort(2);
             assertEquals(2, cluster.await(l -> l.equals("transport native"), 2, Cluster.START).size());
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
+        }
+    }
+
+    /**
+     * io_uring accepts through ring operations sticky cannot see: in workers
+     * Netty reports it unavailable (where the plain JVM has it), so that
+     * applications choosing by availability take epoll, which is clustered.
+     */
+    @Test
+    void nettysIoUringIsOffInWorkersAndEpollOn() throws Exception {
+        try (Cluster plain = Cluster.withoutAgent(NettyTransportsApp.class, "0")) {
+            plain.await(l -> l.startsWith("io_uring "), 1, Cluster.START);
+            assertTrue(plain.output().contains("io_uring true epoll true"),
+                    "this test needs a machine where Netty's io_uring is available:\n" + plain.output());
+        }
+        try (Cluster cluster = Cluster.withAgent("workers=2", NettyTransportsApp.class, "0")) {
+            assertEquals(2, cluster.await(l -> l.equals("io_uring false epoll true"), 2, Cluster.START).size());
+            assertEquals(2, cluster.await(l -> l.startsWith("io_uring unavailable: ") && l.contains("sticky: io_uring is off"),
+                    2, Cluster.START).size(), "Netty gives sticky's reason");
         }
     }
 

@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * JDK's.
  */
 final class NettyNet {
-    /** The hook's answer for a descriptor that is not sticky (sticky.bootstrap.NetHook.NOT_STICKY). */
+    /** accept's answer for a descriptor that is not sticky: the rewritten accept then runs Netty's own. */
     static final int NOT_STICKY = Integer.MIN_VALUE;
     private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
 

@@ -12,6 +12,8 @@ import net.bytebuddy.jar.asm.ClassWriter;
 import net.bytebuddy.jar.asm.Label;
 import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
+import org.slf4j.Logger;
+import sticky.agent.Logs;
 
 /**
  * Netty's native transports bind, listen and accept through JNI, past the JDK
@@ -31,9 +33,13 @@ import net.bytebuddy.jar.asm.Opcodes;
 final class NettyRewriter implements ClassFileTransformer {
     static final String NO_IO_URING = "sticky.netty.noIoUring";
     private static final String NO_NATIVE = "io.netty.transport.noNative";
+    private static final String WHY_NO_IO_URING = "sticky: io_uring is off in workers: it accepts through ring"
+            + " operations that sticky cannot route (epoll and NIO servers are clustered)";
     private static final String UNIX = "io/netty/channel/unix/";
     private static final Set<String> IO_URING = Set.of("io/netty/channel/uring/IoUring",
             "io/netty/incubator/channel/uring/IOUring");
+
+    private static final Logger log = Logs.get();
 
     private final Instrumentation inst;
     private final String hook;
@@ -55,6 +61,17 @@ final class NettyRewriter implements ClassFileTransformer {
         if (className == null || redefined != null) {
             return null;
         }
+        try {
+            return rewrite(module, className, bytes);
+        } catch (RuntimeException | LinkageError e) {
+            // The JVM would drop the exception and load the class as it is: say so.
+            log.error("could not rewrite {}: {}; Netty's native binds in this worker will not go through the master",
+                    className, e.toString());
+            return null;
+        }
+    }
+
+    private byte[] rewrite(Module module, String className, byte[] bytes) {
         if (className.endsWith(UNIX + "Socket")) {
             exportHookTo(module);
             return rewrite(bytes, className, Map.of(
@@ -67,10 +84,19 @@ final class NettyRewriter implements ClassFileTransformer {
             exportHookTo(module);
             return rewrite(bytes, className, Map.of());
         }
-        if (IO_URING.stream().anyMatch(className::endsWith)) {
+        if (isIoUring(className)) {
             return rewrite(bytes, className, Map.of());
         }
         return null;
+    }
+
+    private static boolean isIoUring(String className) {
+        for (String name : IO_URING) {
+            if (className.endsWith(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The hook lives in java.base's sun.nio.ch (see HookClass): Netty's module may call it. */
@@ -85,7 +111,7 @@ final class NettyRewriter implements ClassFileTransformer {
      * Puts a call to the hook at the start of each method named in prologues
      * (name + descriptor, to the hook's name + descriptor), before Netty's
      * native close in close(), and turns the noNative property's name into
-     * NO_IO_URING.
+     * NO_IO_URING (and the message that names it into sticky's reason).
      */
     private byte[] rewrite(byte[] bytes, String className, Map<String, String> prologues) {
         ClassReader reader = new ClassReader(bytes);
@@ -122,9 +148,11 @@ final class NettyRewriter implements ClassFileTransformer {
 
                     @Override
                     public void visitLdcInsn(Object value) {
-                        if (NO_NATIVE.equals(value) && IO_URING.stream().anyMatch(className::endsWith)) {
+                        if (NO_NATIVE.equals(value) && isIoUring(className)) {
                             super.visitLdcInsn(NO_IO_URING);
                             changed[0] = true;
+                        } else if (value instanceof String message && message.contains(NO_NATIVE) && isIoUring(className)) {
+                            super.visitLdcInsn(WHY_NO_IO_URING); // the reason Netty reports
                         } else {
                             super.visitLdcInsn(value);
                         }
