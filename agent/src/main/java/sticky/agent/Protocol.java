@@ -20,7 +20,7 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * Hello       'H' worker:int secret:str pid:long       worker to master, once, on its own connection
  * Ready       'R'                                       master to worker
- * BindRequest 'B' worker:int secret:str family:byte address:addr port:int index:int receiveBuffer:int
+ * BindRequest 'B' worker:int secret:str family:byte address:addr port:int index:int receiveBuffer:int reusePort:byte
  * BindOk      'O' address:addr port:int                with the worker's end of the handoff socket pair
  * BindError   'E' bindException:byte message:str
  * Handoff     'C' address:addr port:short              with one accepted socket, master to worker
@@ -42,8 +42,9 @@ public final class Protocol {
      * that its n-th bind of port 0 shares the n-th ephemeral port of the others.
      * receiveBuffer is SO_RCVBUF as set before bind, or 0.
      */
+    /** reusePort: the application set SO_REUSEPORT, so that several sockets may bind the port. */
     public record BindRequest(int worker, String secret, int family, InetAddress address, int port, int index,
-            int receiveBuffer) implements Message {}
+            int receiveBuffer, boolean reusePort) implements Message {}
 
     public record BindOk(InetSocketAddress bound) implements Message {}
 
@@ -73,7 +74,7 @@ public final class Protocol {
             putString(b, r.secret());
             b.put((byte) r.family());
             putAddress(b, r.address().getAddress());
-            b.putInt(r.port()).putInt(r.index()).putInt(r.receiveBuffer());
+            b.putInt(r.port()).putInt(r.index()).putInt(r.receiveBuffer()).put((byte) (r.reusePort() ? 1 : 0));
         } else if (message instanceof BindOk ok) {
             b.put((byte) 'O');
             putAddress(b, ok.bound().getAddress().getAddress());
@@ -123,7 +124,7 @@ public final class Protocol {
                 case 'H' -> new Hello(b.getInt(), getString(b), b.getLong());
                 case 'R' -> new Ready();
                 case 'B' -> new BindRequest(b.getInt(), getString(b), family(b.get()), getAddress(b), port(b.getInt()),
-                        nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"));
+                        nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"), b.get() != 0);
                 case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())));
                 case 'E' -> new BindError(b.get() != 0, getString(b));
                 case 'C' -> new Handoff(new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));

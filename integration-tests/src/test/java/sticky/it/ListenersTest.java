@@ -23,6 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.ChannelApp;
 import sticky.it.apps.CloseAfterOneApp;
+import sticky.it.apps.ReusePortApp;
 import sticky.it.apps.HttpServerApp;
 import sticky.it.apps.QueueThenCloseApp;
 
@@ -66,6 +67,27 @@ class ListenersTest {
                 assertNotNull(code, "the master must stop once every worker has failed");
                 assertEquals(1, code.intValue(), "the master's exit code must say the cluster did not stop cleanly");
             }
+        }
+    }
+
+    /**
+     * SO_REUSEPORT lets an application bind one port more than once (Netty's
+     * way to accept on several epoll threads): the master opens a listener per
+     * bind, with SO_REUSEPORT as well, and each routes by client address, so
+     * both of each worker's channels serve and every client keeps its worker.
+     */
+    @Test
+    void aPortBoundTwiceWithReusePortServesOnBothSocketsAndStaysSticky() throws Exception {
+        int port = JvmPortsTest.freePorts(1);
+        try (Cluster cluster = Cluster.withAgent("workers=2", ReusePortApp.class, Integer.toString(port))) {
+            assertEquals(port, cluster.awaitPort(4), "two binds in each of two workers");
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 3, Clients::line);
+            Set<String> channels = new java.util.HashSet<>();
+            InetAddress client = InetAddress.getByName("127.0.0.1");
+            for (int i = 0; i < 40 && channels.size() < 2; i++) {
+                channels.add(Clients.field(Clients.line(client, port), "channel"));
+            }
+            assertEquals(Set.of("1", "2"), channels, "connections reach both of a worker's server channels");
         }
     }
 

@@ -50,15 +50,24 @@ final class Routing {
     }
 
     /**
-     * Kills (SIGKILL) the worker serving the first source, then checks what
-     * sticky promises until and after its successor is back: see
+     * Kills (SIGKILL) the worker serving the first source and waits for its
+     * death, then checks what sticky promises until and after its successor
+     * is back: see
      * {@link #awaitSuccessor}; afterwards the slot's clients are all on the
      * successor and everyone else where they were. Returns {victim, successor}.
      */
     static String[] killAWorkerAndAwaitItsReturn(Cluster cluster, int port, List<InetAddress> sources,
             Map<InetAddress, String> before, Request request) throws IOException {
         String victim = before.get(sources.get(0));
-        ProcessHandle.of(Long.parseLong(victim)).orElseThrow().destroyForcibly();
+        ProcessHandle victimProcess = ProcessHandle.of(Long.parseLong(victim)).orElseThrow();
+        victimProcess.destroyForcibly();
+        // SIGKILL is delivered asynchronously: until the victim is gone it may still accept a
+        // connection, which dies with it as it would without sticky. The promise starts at its death.
+        try {
+            victimProcess.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("worker " + victim + " did not die of SIGKILL", e);
+        }
         String successor = awaitSuccessor(cluster, port, sources, before, victim, request);
         for (InetAddress source : sources) {
             String expected = before.get(source).equals(victim) ? successor : before.get(source);

@@ -146,6 +146,11 @@ final class Listener {
             if (request.receiveBuffer() > 0) {
                 channel.setOption(StandardSocketOptions.SO_RCVBUF, request.receiveBuffer());
             }
+            if (request.reusePort()) {
+                // The application binds this port more than once (one listener per index here),
+                // as it may without sticky; the kernel spreads connections over the listeners.
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
             channel.bind(new InetSocketAddress(request.address(), request.port()), BACKLOG);
             Listener listener = new Listener(channel, dispatched, router);
             listener.acceptor.start();

@@ -89,7 +89,8 @@ final class StickyNet {
                 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
         Map<SocketOption<?>, Object> options = optionsOf(fd, socketFamily);
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
-                addr, port, openBindsOf(socketFamily, addr, port), appReceiveBuffer(options));
+                addr, port, openBindsOf(socketFamily, addr, port), appReceiveBuffer(options),
+                Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT)));
         Bound bound = handshake(request, number);
         StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options);
         sockets.put(fd, socket);
@@ -162,7 +163,9 @@ final class StickyNet {
         Map<SocketOption<?>, Object> options = new HashMap<>();
         for (SocketOption<?> option : OPTIONS_AT_BIND) {
             try {
-                options.put(option, JdkNet.getSocketOption(fd, family, option));
+                // sun.nio.ch.Net reads SO_REUSEPORT only without a family (JDK 17 and 25).
+                ProtocolFamily key = option == StandardSocketOptions.SO_REUSEPORT ? null : family;
+                options.put(option, JdkNet.getSocketOption(fd, key, option));
             } catch (IOException | RuntimeException | AssertionError unsupported) {
                 // not every option exists on every platform and family (Net asserts "Option not found")
             }
