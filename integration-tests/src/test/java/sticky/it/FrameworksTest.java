@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import sticky.it.apps.GrpcApp;
 import sticky.it.apps.NettyApp;
 import sticky.it.apps.NettyClientBindApp;
 import sticky.it.apps.NettyTransportsApp;
@@ -108,6 +109,26 @@ class FrameworksTest {
             int port = cluster.awaitPort(2);
             assertEquals(2, cluster.await(l -> l.equals("transport native"), 2, Cluster.START).size());
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
+        }
+    }
+
+    /**
+     * gRPC carries its own Netty (4.1, shaded under io.grpc.netty.shaded) and
+     * runs it on epoll: its server is clustered, sticky, restarted and stopped
+     * like the others.
+     */
+    @Test
+    void grpcOnItsShadedNettysEpoll() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", GrpcApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            assertEquals(2, cluster.await(l -> l.equals("transport epoll"), 2, Cluster.START).size());
+            List<InetAddress> sources = ServerApisTest.sources();
+            Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 2, GrpcClient::who);
+            Routing.killAWorkerAndAwaitItsReturn(cluster, port, sources, before, GrpcClient::who);
+            cluster.signal("TERM");
+            Integer code = cluster.waitForExit(Duration.ofSeconds(60));
+            assertNotNull(code, "gRPC did not stop");
+            assertEquals(0, code.intValue(), "gRPC did not stop cleanly:\n" + cluster.output());
         }
     }
 
