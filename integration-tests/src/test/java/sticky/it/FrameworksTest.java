@@ -32,7 +32,7 @@ class FrameworksTest {
     @ValueSource(strings = {"JettyApp", "TomcatApp", "UndertowApp", "NettyApp", "VertxApp"})
     void aServerIsClusteredStickyRestartedAndStopped(String app) throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2", Class.forName("sticky.it.apps." + app), "0")) {
-            assertClusteredStickyRestartedAndStopped(cluster, app);
+            assertClusteredStickyRestartedAndStopped(cluster, app, Clients::http);
         }
     }
 
@@ -41,15 +41,16 @@ class FrameworksTest {
     void springBootFromItsExecutableJar() throws Exception {
         Path jar = Path.of(System.getProperty("sticky.spring.boot.app"));
         try (Cluster cluster = Cluster.withAgentOnJar("workers=2", jar, "--server.port=0")) {
-            assertClusteredStickyRestartedAndStopped(cluster, "Spring Boot");
+            assertClusteredStickyRestartedAndStopped(cluster, "Spring Boot", Clients::http);
         }
     }
 
-    private static void assertClusteredStickyRestartedAndStopped(Cluster cluster, String app) throws Exception {
+    private static void assertClusteredStickyRestartedAndStopped(Cluster cluster, String app, Routing.Request request)
+            throws Exception {
         int port = cluster.awaitPort(2);
         List<InetAddress> sources = ServerApisTest.sources();
-        Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 3, Clients::http);
-        Routing.killAWorkerAndAwaitItsReturn(cluster, port, sources, before, Clients::http);
+        Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 3, request);
+        Routing.killAWorkerAndAwaitItsReturn(cluster, port, sources, before, request);
         cluster.signal("TERM");
         Integer code = cluster.waitForExit(Duration.ofSeconds(60));
         assertNotNull(code, app + " did not stop");
@@ -120,15 +121,8 @@ class FrameworksTest {
     @Test
     void grpcOnItsShadedNettysEpoll() throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2", GrpcApp.class, "0")) {
-            int port = cluster.awaitPort(2);
             assertEquals(2, cluster.await(l -> l.equals("transport epoll"), 2, Cluster.START).size());
-            List<InetAddress> sources = ServerApisTest.sources();
-            Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 2, GrpcClient::who);
-            Routing.killAWorkerAndAwaitItsReturn(cluster, port, sources, before, GrpcClient::who);
-            cluster.signal("TERM");
-            Integer code = cluster.waitForExit(Duration.ofSeconds(60));
-            assertNotNull(code, "gRPC did not stop");
-            assertEquals(0, code.intValue(), "gRPC did not stop cleanly:\n" + cluster.output());
+            assertClusteredStickyRestartedAndStopped(cluster, "gRPC", GrpcClient::who);
         }
     }
 
