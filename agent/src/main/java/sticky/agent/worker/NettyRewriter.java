@@ -3,9 +3,10 @@ package sticky.agent.worker;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.WeakHashMap;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.ClassWriter;
@@ -43,7 +44,8 @@ final class NettyRewriter implements ClassFileTransformer {
 
     private final Instrumentation inst;
     private final String hook;
-    private final Set<Module> exportedTo = ConcurrentHashMap.newKeySet();
+    /** Weakly: an application server may drop a web application's loader, and its module with it. */
+    private final Set<Module> exportedTo = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
     NettyRewriter(Instrumentation inst, Class<?> hook) {
         this.inst = inst;
