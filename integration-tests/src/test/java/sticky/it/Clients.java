@@ -54,9 +54,13 @@ final class Clients {
         Socket socket = new Socket();
         socket.setSoTimeout(20_000);
         socket.bind(new InetSocketAddress(source, 0));
-        InetAddress target = source.getAddress().length == 4 ? InetAddress.getByName("127.0.0.1") : ipv6Loopback();
-        socket.connect(new InetSocketAddress(target, port), 20_000);
+        socket.connect(new InetSocketAddress(loopbackFor(source), port), 20_000);
         return socket;
+    }
+
+    /** The loopback address of source's family: where a client from source connects. */
+    static InetAddress loopbackFor(InetAddress source) throws IOException {
+        return source.getAddress().length == 4 ? InetAddress.getByName("127.0.0.1") : ipv6Loopback();
     }
 
     private static byte[] readAll(InputStream in) throws IOException {

@@ -15,8 +15,7 @@ final class GrpcClient {
     private GrpcClient() {}
 
     static String who(InetAddress source, int port) throws java.io.IOException {
-        InetAddress target = source.getAddress().length == 4 ? InetAddress.getByName("127.0.0.1") : Clients.ipv6Loopback();
-        ManagedChannel channel = NettyChannelBuilder.forAddress(new InetSocketAddress(target, port)).usePlaintext()
+        ManagedChannel channel = NettyChannelBuilder.forAddress(new InetSocketAddress(Clients.loopbackFor(source), port)).usePlaintext()
                 .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
                     @Override
                     public SocketAddress createSocketAddress(SocketAddress remote, Attributes attributes) {

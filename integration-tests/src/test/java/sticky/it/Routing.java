@@ -52,8 +52,7 @@ final class Routing {
     /**
      * Kills (SIGKILL) the worker serving the first source and waits for its
      * death, then checks what sticky promises until and after its successor
-     * is back: see
-     * {@link #awaitSuccessor}; afterwards the slot's clients are all on the
+     * is back: see {@link #awaitSuccessor}; afterwards the slot's clients are all on the
      * successor and everyone else where they were. Returns {victim, successor}.
      */
     static String[] killAWorkerAndAwaitItsReturn(Cluster cluster, int port, List<InetAddress> sources,

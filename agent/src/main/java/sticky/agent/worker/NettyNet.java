@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -67,22 +68,13 @@ final class NettyNet {
     }
 
     static void encode(InetSocketAddress peer, byte[] into) {
-        byte[] ip = peer.getAddress().getAddress();
-        System.arraycopy(ip, 0, into, 1, ip.length);
-        int at = 1 + ip.length;
+        ByteBuffer b = ByteBuffer.wrap(into).position(1); // big-endian, as Netty decodes it
+        b.put(peer.getAddress().getAddress());
         if (peer.getAddress() instanceof Inet6Address v6) {
-            putInt(into, at, v6.getScopeId());
-            at += 4;
+            b.putInt(v6.getScopeId());
         }
-        putInt(into, at, peer.getPort());
-        into[0] = (byte) (at + 4 - 1);
-    }
-
-    private static void putInt(byte[] into, int at, int value) {
-        into[at] = (byte) (value >>> 24);
-        into[at + 1] = (byte) (value >>> 16);
-        into[at + 2] = (byte) (value >>> 8);
-        into[at + 3] = (byte) value;
+        b.putInt(peer.getPort());
+        into[0] = (byte) (b.position() - 1);
     }
 
     InetSocketAddress localAddress(int fd) throws IOException {

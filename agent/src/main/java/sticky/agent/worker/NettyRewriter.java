@@ -121,6 +121,7 @@ final class NettyRewriter implements ClassFileTransformer {
         boolean[] changed = new boolean[1];
         // Frames describe the prologue's branch: class files before Java 6 have none.
         boolean frames = reader.readUnsignedShort(6) >= Opcodes.V1_6;
+        boolean ioUring = isIoUring(className);
         reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
@@ -150,10 +151,10 @@ final class NettyRewriter implements ClassFileTransformer {
 
                     @Override
                     public void visitLdcInsn(Object value) {
-                        if (NO_NATIVE.equals(value) && isIoUring(className)) {
+                        if (NO_NATIVE.equals(value) && ioUring) {
                             super.visitLdcInsn(NO_IO_URING);
                             changed[0] = true;
-                        } else if (value instanceof String message && message.contains(NO_NATIVE) && isIoUring(className)) {
+                        } else if (value instanceof String message && message.contains(NO_NATIVE) && ioUring) {
                             super.visitLdcInsn(WHY_NO_IO_URING); // the reason Netty reports
                         } else {
                             super.visitLdcInsn(value);

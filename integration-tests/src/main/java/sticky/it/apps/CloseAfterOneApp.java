@@ -1,11 +1,7 @@
 package sticky.it.apps;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -72,15 +68,8 @@ public final class CloseAfterOneApp {
             case "netty" -> {
                 CountDownLatch served = new CountDownLatch(1);
                 Channel server = new ServerBootstrap().group(new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory()))
-                        .channel(EpollServerSocketChannel.class).childHandler(new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelActive(ChannelHandlerContext ctx) {
-                                String line = Reply.line((InetSocketAddress) ctx.channel().remoteAddress(), 0);
-                                ctx.writeAndFlush(Unpooled.copiedBuffer(line, java.nio.charset.StandardCharsets.UTF_8))
-                                        .addListener(ChannelFutureListener.CLOSE);
-                                served.countDown();
-                            }
-                        }).bind(address).sync().channel();
+                        .channel(EpollServerSocketChannel.class).childHandler(new NettyGreeting("", served::countDown))
+                        .bind(address).sync().channel();
                 Reply.listening(((InetSocketAddress) server.localAddress()).getPort());
                 served.await();
                 server.close().sync();

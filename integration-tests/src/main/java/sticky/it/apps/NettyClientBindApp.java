@@ -3,12 +3,8 @@ package sticky.it.apps;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -28,7 +24,7 @@ public final class NettyClientBindApp {
     public static void main(String[] args) throws Exception {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                .childHandler(new Greeting()).bind(Integer.parseInt(args[0])).sync().channel();
+                .childHandler(new NettyGreeting()).bind(Integer.parseInt(args[0])).sync().channel();
         int port = ((InetSocketAddress) server.localAddress()).getPort();
         Reply.listening(port);
         StringBuilder reply = new StringBuilder();
@@ -44,15 +40,5 @@ public final class NettyClientBindApp {
         InetSocketAddress bound = (InetSocketAddress) client.localAddress();
         client.closeFuture().sync();
         System.out.println("client bound " + bound + " got " + reply.toString().trim());
-    }
-
-    /** Answers each connection with {@link Reply#line} and closes it. */
-    @ChannelHandler.Sharable
-    private static final class Greeting extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            String line = Reply.line((InetSocketAddress) ctx.channel().remoteAddress(), 0);
-            ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8)).addListener(ChannelFutureListener.CLOSE);
-        }
     }
 }
