@@ -10,13 +10,17 @@ import sticky.agent.route.Trust;
  * The agent options: {@code -javaagent:sticky.jar=key=value,key=value}.
  * Anything unknown or malformed is an {@link IllegalArgumentException} whose
  * message names the option, so the JVM stops before a worker starts.
+ * kernelDispatch: {@code dispatch=kernel}, the default with {@code route=ip}:
+ * the kernel queues each connection on its slot's socket, which the worker
+ * accepts from; {@code dispatch=master}: the master accepts and hands over.
  */
-public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router) {
+public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
+        boolean kernelDispatch) {
     public static final int MAX_WORKERS = 256;
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
 
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
-    private static final String KEYS = "workers, log, shutdown-timeout, metrics, route, trust";
+    private static final String KEYS = "workers, log, shutdown-timeout, metrics, route, trust, dispatch";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -25,8 +29,9 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         InetSocketAddress metrics = null;
         String route = "ip";
         Trust trust = Trust.NOBODY;
+        String dispatch = null;
         if (args == null || args.isBlank()) {
-            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP);
+            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true);
         }
         for (String part : args.split(",", -1)) {
             int eq = part.indexOf('=');
@@ -43,10 +48,31 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "metrics" -> metrics = address(key, value);
                 case "route" -> route = value;
                 case "trust" -> trust = trust.and(trust(value));
+                case "dispatch" -> dispatch = value;
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
-        return new Options(workers, log, shutdownTimeoutMs, metrics, Router.of(route, trust));
+        Router router = Router.of(route, trust);
+        return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router));
+    }
+
+    /** The kernel can pick a worker by the TCP peer only: any other route needs the master. */
+    private static boolean kernelDispatch(String value, Router router) {
+        boolean byPeer = router.mode() == Router.Mode.IP;
+        if (value == null) {
+            return byPeer;
+        }
+        if (value.equals("master")) {
+            return false;
+        }
+        if (!value.equals("kernel")) {
+            throw new IllegalArgumentException("option 'dispatch' must be kernel or master, not '" + value + "'");
+        }
+        if (!byPeer) {
+            throw new IllegalArgumentException("option 'dispatch=kernel' routes by the client's address only: "
+                    + "route=" + router.mode().name().toLowerCase(Locale.ROOT).replace('_', '-') + " needs dispatch=master");
+        }
+        return true;
     }
 
     /** CIDR blocks separated by ';' (trust= may also be given several times). */

@@ -13,15 +13,17 @@ import java.nio.charset.StandardCharsets;
  * cluster: a worker's bind is a request to the master, answered with the
  * bound address or the bind error. The answer carries the worker's end of a
  * socket pair, which becomes the server socket's descriptor: the master sends
- * the accepted sockets on the other end, a {@link Handoff} with each. The
- * request's connection stays open, carrying nothing more: its end tells the
+ * the accepted sockets on the other end, a {@link Handoff} with each. When
+ * the kernel dispatches, it carries the listening socket of the worker's slot
+ * instead, which the worker accepts from itself. The request's connection stays open, carrying nothing more: its end tells the
  * master that the server socket was closed or the worker died.
  *
  * <pre>
  * Hello       'H' worker:int secret:str pid:long       worker to master, once, on its own connection
  * Ready       'R'                                       master to worker
  * BindRequest 'B' worker:int secret:str family:byte address:addr port:int index:int receiveBuffer:int reusePort:byte
- * BindOk      'O' address:addr port:int                with the worker's end of the handoff socket pair
+ * BindOk      'O' address:addr port:int direct:byte    with the worker's end of the handoff socket pair,
+ *                                                       or (direct) its slot's listening socket
  * BindError   'E' bindException:byte message:str
  * Handoff     'C' address:addr port:short              with one accepted socket, master to worker
  * str = length:short UTF-8 bytes; addr = length:byte (4 or 16) bytes
@@ -46,7 +48,8 @@ public final class Protocol {
     public record BindRequest(int worker, String secret, int family, InetAddress address, int port, int index,
             int receiveBuffer, boolean reusePort) implements Message {}
 
-    public record BindOk(InetSocketAddress bound) implements Message {}
+    /** direct: the socket that comes with it is a listening socket to accept from, not a handoff socket. */
+    public record BindOk(InetSocketAddress bound, boolean direct) implements Message {}
 
     public record BindError(boolean bindException, String message) implements Message {}
 
@@ -78,7 +81,7 @@ public final class Protocol {
         } else if (message instanceof BindOk ok) {
             b.put((byte) 'O');
             putAddress(b, ok.bound().getAddress().getAddress());
-            b.putInt(ok.bound().getPort());
+            b.putInt(ok.bound().getPort()).put((byte) (ok.direct() ? 1 : 0));
         } else if (message instanceof BindError e) {
             b.put((byte) 'E').put((byte) (e.bindException() ? 1 : 0));
             putString(b, e.message());
@@ -125,7 +128,7 @@ public final class Protocol {
                 case 'R' -> new Ready();
                 case 'B' -> new BindRequest(b.getInt(), getString(b), family(b.get()), getAddress(b), port(b.getInt()),
                         nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"), b.get() != 0);
-                case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())));
+                case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())), b.get() != 0);
                 case 'E' -> new BindError(b.get() != 0, getString(b));
                 case 'C' -> new Handoff(new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));
                 default -> throw new ProtocolException("unknown message type " + (type & 0xff));

@@ -95,18 +95,23 @@ class FrameworksTest {
 
     /**
      * Netty and Vert.x pick their native epoll transport when Netty says it is
-     * available; in workers it is, and binds and accepts through the master:
-     * every worker runs on it and the port is clustered.
+     * available; in workers it is, and binds and accepts through sticky (the
+     * slot's socket, or the master's handoff): every worker runs on it, its
+     * accepted sockets are non-blocking as Netty's own accept makes them, and
+     * the port is clustered.
      */
-    @Test
-    void nettyAndVertxRunOnTheirNativeTransportInWorkers() throws Exception {
-        try (Cluster cluster = Cluster.withAgent("workers=2", NettyApp.class, "0")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"kernel", "master"})
+    void nettyAndVertxRunOnTheirNativeTransportInWorkers(String dispatch) throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, NettyApp.class, "0")) {
             int port = cluster.awaitPort(2);
             assertEquals(2, cluster.await(l -> l.equals("transport epoll"), 2, Cluster.START).size());
             assertTrue(cluster.output().lines().noneMatch(l -> l.equals("transport nio")), cluster.output());
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);
+            assertEquals(2, cluster.await(l -> l.startsWith("child nonblocking "), 2, Cluster.START).size());
+            assertTrue(cluster.output().lines().noneMatch(l -> l.equals("child nonblocking false")), cluster.output());
         }
-        try (Cluster cluster = Cluster.withAgent("workers=2", VertxApp.class, "0")) {
+        try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, VertxApp.class, "0")) {
             int port = cluster.awaitPort(2);
             assertEquals(2, cluster.await(l -> l.equals("transport native"), 2, Cluster.START).size());
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::http);

@@ -119,13 +119,14 @@ class ListenersTest {
     }
 
     /**
-     * Connections the master handed to a worker that then closes its server
-     * socket without accepting them are taken back from its queue and served
-     * by another worker: none is lost, none waits for the closing worker.
+     * With master dispatch, connections the master handed to a worker that
+     * then closes its server socket without accepting them are taken back from
+     * its queue and served by another worker: none is lost, none waits for the
+     * closing worker.
      */
     @Test
     void connectionsQueuedForAWorkerThatClosesItsServerSocketGoToAnother() throws Exception {
-        try (Cluster cluster = Cluster.withAgent("workers=2", QueueThenCloseApp.class, "0")) {
+        try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=master", QueueThenCloseApp.class, "0")) {
             int port = cluster.awaitPort(2);
             InetAddress workerOnes = null;
             long closer = -1;
@@ -150,6 +151,37 @@ class ListenersTest {
             }
             cluster.await(l -> l.contains("handed 5 unaccepted connection(s)"), 1, Cluster.START);
             cluster.await(l -> l.equals("closed"), 1, Cluster.START);
+            assertTrue(ProcessHandle.of(closer).map(ProcessHandle::isAlive).orElse(false),
+                    "the worker that closed its server socket keeps running");
+        }
+    }
+
+    /**
+     * With kernel dispatch, once a worker closes its server socket (and stays
+     * up), its slot's new clients go to another worker, as with the master's.
+     */
+    @Test
+    void aSlotWhoseWorkerClosedItsServerSocketSendsItsNewClientsToAnother() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=kernel,log=debug", QueueThenCloseApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            cluster.await(l -> l.endsWith("slots with a live worker: [1, 2]"), 1, Cluster.START); // started
+            int onlyTwoLive = (int) cluster.output().lines().filter(l -> l.endsWith("slots with a live worker: [2]")).count();
+            InetAddress workerOnes = null;
+            long closer = -1;
+            for (InetAddress source : Clients.ipv4(32)) {
+                String reply = Clients.line(source, port);
+                if (Clients.field(reply, "worker").equals("1")) {
+                    workerOnes = source;
+                    closer = Long.parseLong(Clients.field(reply, "pid"));
+                    break;
+                }
+            }
+            assertNotNull(workerOnes, "no client address of 32 hashes to worker 1");
+            cluster.await(l -> l.equals("closed"), 1, Cluster.START);
+            cluster.await(l -> l.endsWith("slots with a live worker: [2]"), 1 + onlyTwoLive, Cluster.START);
+            for (int i = 0; i < 3; i++) {
+                assertEquals("2", Clients.field(Clients.line(workerOnes, port), "worker"), "served by the other worker");
+            }
             assertTrue(ProcessHandle.of(closer).map(ProcessHandle::isAlive).orElse(false),
                     "the worker that closed its server socket keeps running");
         }

@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.FailingApp;
 import sticky.it.apps.HttpServerApp;
 import sticky.it.apps.SlowAcceptApp;
@@ -61,12 +63,15 @@ class SupervisionTest {
     /**
      * kill -9 one worker during a flood of new connections to a server slower
      * than the flood, so that connections queue for it. Only connections that
-     * worker had accepted may fail: the ones the master handed it but it never
-     * accepted go to the other worker.
+     * worker had accepted may fail: with master dispatch, the ones the master
+     * handed it but it never accepted go to the other worker; with kernel
+     * dispatch, the ones queued on its slot's socket wait there for its
+     * successor.
      */
-    @Test
-    void killingAWorkerDuringAFloodLosesOnlyTheConnectionsItHadAccepted() throws Exception {
-        try (Cluster cluster = Cluster.withAgent("workers=2", SlowAcceptApp.class, "0")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"kernel", "master"})
+    void killingAWorkerDuringAFloodLosesOnlyTheConnectionsItHadAccepted(String dispatch) throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, SlowAcceptApp.class, "0")) {
             int port = cluster.awaitPort(2);
             List<InetAddress> sources = Clients.ipv4(16);
             Map<InetAddress, String> owner = Routing.assertSticky(cluster, port, sources, 1, Clients::line);
@@ -99,7 +104,12 @@ class SupervisionTest {
             }
             cluster.await(l -> l.startsWith("accepted pid=" + victim), 20, Cluster.START);
             ProcessHandle.of(Long.parseLong(victim)).orElseThrow().destroyForcibly();
-            cluster.await(l -> l.contains("to other workers"), 1, Cluster.START);
+            if (dispatch.equals("master")) {
+                cluster.await(l -> l.contains("to other workers"), 1, Cluster.START);
+            } else {
+                cluster.await(l -> l.contains(" restarted, pid "), 1, Cluster.START);
+                cluster.await(l -> l.startsWith("listening "), 3, Cluster.START); // the successor serves its slot
+            }
             long after = served.get();
             while (served.get() < after + 50) {
                 Thread.sleep(10); // keep the flood going on the surviving worker

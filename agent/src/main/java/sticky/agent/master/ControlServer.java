@@ -104,7 +104,7 @@ final class ControlServer {
                 if (route == null) {
                     return;
                 }
-                byte[] answer = Protocol.encode(new BindOk(route.listener.localAddress()));
+                byte[] answer = Protocol.encode(new BindOk(route.listener.localAddress(), route.listener.dispatchedByKernel()));
                 int errno = new FdPasser(answer.length).send(connection, route.workerEnd, answer, answer.length);
                 if (errno != 0) {
                     throw new IOException("sending the bind answer: " + Libc.strerror(errno));
@@ -126,6 +126,7 @@ final class ControlServer {
                     e.getMessage());
         } finally {
             if (route != null) {
+                listeners.retire(route); // now: learning whether the worker died takes up to DEATH_WAIT_MS
                 listeners.release(route, supervisor.exits(pid, DEATH_WAIT_MS));
             } else {
                 UnixSocket.close(connection);

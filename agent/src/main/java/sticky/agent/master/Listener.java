@@ -79,6 +79,11 @@ final class Listener {
             this.workerEnd = pair[1];
         }
 
+        /** A route of a listener the kernel dispatches: the worker gets its slot's listening socket. */
+        Route(Listener listener, int worker, long pid, int lifeline, int slotSocket) {
+            this(listener, worker, pid, lifeline, new int[] {-1, slotSocket});
+        }
+
         /** Sends the socket without blocking. Returns 0 or the errno (EAGAIN: the worker's queue is full). */
         synchronized int pass(FdPasser passer, int fd, byte[] payload, int length) {
             // Under the lock so that close() cannot free the descriptor number mid-send.
@@ -91,6 +96,10 @@ final class Listener {
                 return List.of(); // never twice: the numbers may belong to other descriptors by now
             }
             closed = true;
+            if (sender < 0) {
+                Libc.close(lifeline); // the slot's socket is the listener's, and so is what is queued on it
+                return List.of();
+            }
             Libc.close(sender);
             List<Unaccepted> unaccepted = new ArrayList<>();
             FdPasser passer = new FdPasser();
@@ -112,8 +121,11 @@ final class Listener {
         }
     }
 
+    /** The listening socket the master accepts on, or null when the kernel dispatches. */
     private final ServerSocketChannel channel;
     private final int fd;
+    /** The slots' listening sockets when the kernel dispatches, or null. */
+    private final SlotSockets slotSockets;
     private final InetSocketAddress local;
     private final List<Route> routes = new ArrayList<>();
     /** The route each slot's connections go to; replaced whole, read without a lock. */
@@ -127,6 +139,7 @@ final class Listener {
 
     private Listener(ServerSocketChannel channel, AtomicLongArray dispatched, Router router) throws IOException {
         this.channel = channel;
+        this.slotSockets = null;
         this.dispatched = dispatched;
         this.router = router;
         this.fd = JdkAccess.channelFd(channel);
@@ -138,8 +151,43 @@ final class Listener {
                 : new Peeker(router, this::route, "sticky-peeker-" + local.getPort());
     }
 
-    /** Binds the real socket as the application asked; the JDK's own BindException on failure. */
-    static Listener open(BindRequest request, AtomicLongArray dispatched, Router router) throws IOException {
+    private Listener(SlotSockets slotSockets, AtomicLongArray dispatched, Router router) {
+        this.channel = null;
+        this.slotSockets = slotSockets;
+        this.dispatched = dispatched;
+        this.router = router;
+        this.fd = -1;
+        this.local = slotSockets.localAddress();
+        this.live = new Route[dispatched.length()];
+        this.acceptor = null;
+        this.peeker = null;
+    }
+
+    /**
+     * Binds the real socket(s) as the application asked; the JDK's own
+     * BindException on failure. With kernel dispatch (by client address only)
+     * one socket per slot, unless the application shares the port itself with
+     * SO_REUSEPORT: its sockets and the slots' would be one reuseport group.
+     */
+    static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch)
+            throws IOException {
+        if (kernelDispatch && router.mode() == Router.Mode.IP && !request.reusePort()) {
+            SlotSockets sockets = SlotSockets.open(request, dispatched.length(), BACKLOG);
+            try {
+                sockets.route(new boolean[dispatched.length()]); // before any worker: each slot's to its own
+                Listener listener = new Listener(sockets, dispatched, router);
+                log.info("listening on {}, dispatched by the kernel", listener.local);
+                return listener;
+            } catch (IOException e) {
+                // A kernel without SO_ATTACH_REUSEPORT_CBPF (before 4.5): the master dispatches instead.
+                log.warn("listener on {}: the kernel cannot dispatch ({}); the master does", sockets.localAddress(),
+                        e.getMessage());
+                sockets.close();
+            } catch (RuntimeException e) {
+                sockets.close();
+                throw e;
+            }
+        }
         ServerSocketChannel channel = ServerSocketChannel.open(
                 request.family() == 4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
         try {
@@ -166,8 +214,14 @@ final class Listener {
         return local;
     }
 
+    /** Whether workers accept from their slot's socket themselves. */
+    boolean dispatchedByKernel() {
+        return slotSockets != null;
+    }
+
     synchronized Route add(int worker, long pid, int lifeline) throws IOException {
-        Route route = new Route(this, worker, pid, lifeline, UnixSocket.pair());
+        Route route = slotSockets != null ? new Route(this, worker, pid, lifeline, slotSockets.fd(worker - 1))
+                : new Route(this, worker, pid, lifeline, UnixSocket.pair());
         routes.add(route);
         return route;
     }
@@ -178,6 +232,7 @@ final class Listener {
             Route[] next = live.clone();
             next[route.worker - 1] = route;
             live = next;
+            reroute();
             notifyAll();
         }
     }
@@ -202,12 +257,39 @@ final class Listener {
     /** Removes the route; returns the sockets queued to its worker that it never accepted. */
     synchronized List<Unaccepted> remove(Route route) {
         routes.remove(route);
+        retire(route);
+        return route.close();
+    }
+
+    /** The route's slot sends its clients elsewhere (the next live slot), if the route was live. */
+    synchronized void retire(Route route) {
         if (live[route.worker - 1] == route) {
             Route[] next = live.clone();
             next[route.worker - 1] = null;
             live = next;
+            reroute();
         }
-        return route.close();
+    }
+
+    /** With kernel dispatch, tells the kernel which slots have a live worker now. */
+    private void reroute() {
+        if (slotSockets == null) {
+            return;
+        }
+        boolean[] alive = new boolean[live.length];
+        List<Integer> slots = new ArrayList<>();
+        for (int i = 0; i < alive.length; i++) {
+            alive[i] = live[i] != null;
+            if (alive[i]) {
+                slots.add(i + 1);
+            }
+        }
+        log.debug("listener {}: slots with a live worker: {}", local, slots);
+        try {
+            slotSockets.route(alive);
+        } catch (IOException e) {
+            log.error("listener {}: {}", local, e.getMessage());
+        }
     }
 
     /**
@@ -238,6 +320,17 @@ final class Listener {
             }
             closing = true;
             notifyAll();
+        }
+        if (slotSockets != null) {
+            // Only the master's copies: each worker's stays open until its application closes it,
+            // so that, as without sticky, a blocked accept stays blocked and accepts go on meanwhile.
+            try {
+                slotSockets.close();
+            } catch (IOException e) {
+                log.warn("closing listener {}: {}", local, e.toString());
+            }
+            log.info("closed listener on {}", local);
+            return;
         }
         // A thread blocked in accept4 does not wake when its descriptor is closed; shutdown wakes it.
         Libc.shutdown(fd, Libc.SHUT_RDWR);

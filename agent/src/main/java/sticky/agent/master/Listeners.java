@@ -32,9 +32,11 @@ final class Listeners {
     private final AtomicLongArray dispatched;
 
     private final Router router;
+    private final boolean kernelDispatch;
 
-    Listeners(int slots, Router router) {
+    Listeners(int slots, Router router, boolean kernelDispatch) {
         this.router = router;
+        this.kernelDispatch = kernelDispatch;
         this.dispatched = new AtomicLongArray(slots);
     }
 
@@ -51,10 +53,15 @@ final class Listeners {
         Key key = new Key(request.family(), request.address(), request.port(), request.index());
         Listener listener = byKey.get(key);
         if (listener == null) {
-            listener = Listener.open(request, dispatched, router);
+            listener = Listener.open(request, dispatched, router, kernelDispatch);
             byKey.put(key, listener);
         }
         return listener.add(request.worker(), pid, lifeline);
+    }
+
+    /** The route's lifeline ended: its slot's new clients go elsewhere at once, before {@link #release}. */
+    void retire(Route route) {
+        route.listener.retire(route);
     }
 
     /** The route's lifeline ended: the application closed its server socket, or its worker died. */

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import sticky.agent.JdkAccess;
 import sticky.agent.Logs;
 import sticky.agent.Options;
+import sticky.agent.SlotCounts;
 
 /**
  * The JVM the user started. It runs no application code: it starts the
@@ -36,6 +37,8 @@ public final class Master {
     private final Listeners listeners;
     private final long started = System.nanoTime();
     private Supervisor supervisor;
+    /** Connections workers accepted from the kernel themselves; the master's own handoffs are in listeners. */
+    private SlotCounts accepted;
     private Path directory;
     private ControlServer control;
     private AdminServer admin;
@@ -44,7 +47,7 @@ public final class Master {
 
     private Master(Options options) {
         this.options = options;
-        this.listeners = new Listeners(options.workers(), options.router());
+        this.listeners = new Listeners(options.workers(), options.router(), options.kernelDispatch());
     }
 
     public static void run(Options options, Instrumentation inst) {
@@ -66,6 +69,7 @@ public final class Master {
         int uid = ControlDirectory.currentUid();
         directory = ControlDirectory.create(uid, ProcessHandle.current().pid());
         Path socket = directory.resolve(ControlDirectory.CONTROL);
+        accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), options.workers());
         List<String> command = WorkerCommand.ofThisProcess();
         int workers = options.workers();
         supervisor = new Supervisor(workers, (id, alternate) -> {
@@ -99,7 +103,7 @@ public final class Master {
         Set<Integer> ports = addresses.stream().map(InetSocketAddress::getPort).collect(Collectors.toSet());
         List<ClusterStatus.Worker> workers = supervisor.view().stream()
                 .map(v -> new ClusterStatus.Worker(v.id(), v.pid(), v.state(), v.uptimeMs(), v.restarts(),
-                        listeners.dispatched(v.id()), OpenConnections.count(v.pid(), ports)))
+                        listeners.dispatched(v.id()) + accepted.get(v.id() - 1), OpenConnections.count(v.pid(), ports)))
                 .collect(Collectors.toList());
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),

@@ -8,6 +8,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import sticky.agent.unix.Libc;
 
 /**
  * The worker's side of the hooks in Netty's native {@code Socket} (its epoll
@@ -48,7 +49,8 @@ final class NettyNet {
     }
 
     /**
-     * Socket.accept(byte[]): the socket the master sent, with its peer written
+     * Socket.accept(byte[]): the socket the master sent (or, with kernel
+     * dispatch, one accepted from the slot's socket), with its peer written
      * as Netty's native accept writes it (length, address, [scope id,] port;
      * see io.netty.channel.unix.NativeInetAddress.address, Netty 4.1 and 4.2);
      * -1 when none is queued, as Netty's own accept answers EAGAIN.
@@ -64,7 +66,10 @@ final class NettyNet {
             return -1; // none queued, or interrupted: epoll says when to try again
         }
         encode(peer[0], address);
-        return JdkNet.fdVal(accepted);
+        int socket = JdkNet.fdVal(accepted);
+        // Netty's own accept4 makes its sockets non-blocking, and its event loops rely on it.
+        Libc.fcntl(socket, Libc.F_SETFL, Libc.O_NONBLOCK);
+        return socket;
     }
 
     static void encode(InetSocketAddress peer, byte[] into) {

@@ -25,6 +25,7 @@ import sticky.agent.Protocol.BindError;
 import sticky.agent.Protocol.BindOk;
 import sticky.agent.Protocol.BindRequest;
 import sticky.agent.Protocol.Message;
+import sticky.agent.SlotCounts;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.UnixSocket;
@@ -35,7 +36,9 @@ import sticky.agent.unix.UnixSocket;
  * brings the socket the master will send accepted connections on, which the
  * worker dup2s onto the server socket's own descriptor number. From then on
  * the JDK's selectors, poll and blocking accept wait on it and wake exactly
- * when the master sends a socket; accept receives it. The request's
+ * when the master sends a socket; accept receives it. When the kernel
+ * dispatches, the answer brings the listening socket of the worker's slot
+ * instead, and the JDK's own accept and options serve it as any other. The request's
  * connection stays open as the lifeline: closing the server socket closes it,
  * which tells the master. Every other descriptor goes to the original
  * {@code sun.nio.ch.Net}.
@@ -48,6 +51,8 @@ final class StickyNet {
     private final int worker;
     private final String secret;
     private final Path control;
+    /** What this worker accepts from its slot's sockets (kernel dispatch), for the master's status. */
+    private final SlotCounts accepted;
     private final int defaultReceiveBuffer = defaultReceiveBuffer();
     /** Descriptors NioSocketImpl made for a ServerSocket (Net.serverSocket), by identity. */
     private final Map<FileDescriptor, Boolean> serverDescriptors = Collections.synchronizedMap(new WeakHashMap<>());
@@ -56,10 +61,11 @@ final class StickyNet {
     /** Their numbers, a lock-free first check for the many calls on other descriptors. */
     private volatile int[] numbers = new int[0];
 
-    StickyNet(int worker, String secret, Path control) {
+    StickyNet(int worker, String secret, Path control) throws IOException {
         this.worker = worker;
         this.secret = secret;
         this.control = control;
+        this.accepted = SlotCounts.open(control.resolveSibling(SlotCounts.FILE));
     }
 
     private StickySocket sticky(FileDescriptor fd) {
@@ -92,7 +98,8 @@ final class StickyNet {
                 addr, port, openBindsOf(socketFamily, addr, port), appReceiveBuffer(options),
                 Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT)));
         Bound bound = handshake(request, number);
-        StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options);
+        StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options,
+                bound.direct());
         sockets.put(fd, socket);
         refreshNumbers();
         log.debug("worker {}: server socket bound to {} through the master", worker, bound.address());
@@ -148,7 +155,7 @@ final class StickyNet {
             if (Libc.dup2(handoffs, number) < 0) {
                 throw UnixSocket.error("dup2");
             }
-            Bound bound = new Bound(ok.bound(), connection);
+            Bound bound = new Bound(ok.bound(), connection, ok.direct());
             connection = -1;
             return bound;
         } finally {
@@ -157,7 +164,7 @@ final class StickyNet {
         }
     }
 
-    private record Bound(InetSocketAddress address, int lifeline) {}
+    private record Bound(InetSocketAddress address, int lifeline, boolean direct) {}
 
     private Map<SocketOption<?>, Object> optionsOf(FileDescriptor fd, ProtocolFamily family) {
         Map<SocketOption<?>, Object> options = new HashMap<>();
@@ -250,13 +257,29 @@ final class StickyNet {
 
     int accept(FileDescriptor fd, FileDescriptor newfd, InetSocketAddress[] isaa) throws IOException {
         StickySocket s = sticky(fd);
-        return s != null ? s.accept(newfd, isaa) : JdkNet.accept(fd, newfd, isaa);
+        if (s == null) {
+            return JdkNet.accept(fd, newfd, isaa);
+        }
+        if (!s.direct) {
+            return s.accept(newfd, isaa);
+        }
+        int n = JdkNet.accept(fd, newfd, isaa);
+        if (n > 0) {
+            accepted.increment(worker - 1);
+        }
+        return n;
+    }
+
+    /** Whether fd is a sticky socket the worker accepts from itself (kernel dispatch). */
+    boolean direct(FileDescriptor fd) {
+        StickySocket s = sticky(fd);
+        return s != null && s.direct;
     }
 
     void setSocketOption(FileDescriptor fd, ProtocolFamily family, SocketOption<?> name, Object value)
             throws IOException {
         StickySocket s = sticky(fd);
-        if (s != null) {
+        if (s != null && !s.direct) {
             s.setOption(name, value);
         } else {
             JdkNet.setSocketOption(fd, family, name, value);
@@ -265,6 +288,6 @@ final class StickyNet {
 
     Object getSocketOption(FileDescriptor fd, ProtocolFamily family, SocketOption<?> name) throws IOException {
         StickySocket s = sticky(fd);
-        return s != null ? s.getOption(name) : JdkNet.getSocketOption(fd, family, name);
+        return s != null && !s.direct ? s.getOption(name) : JdkNet.getSocketOption(fd, family, name);
     }
 }

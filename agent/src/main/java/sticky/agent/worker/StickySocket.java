@@ -25,7 +25,8 @@ import sticky.agent.unix.Libc;
  * socket the master sends accepted connections on (see {@link StickyNet#bind}).
  * Accepting on it receives one; its local address is the one the
  * master bound; its options are kept here, since the descriptor is no longer
- * a TCP socket.
+ * a TCP socket. A direct one holds its slot's listening socket instead (kernel
+ * dispatch): accept and options are the JDK's own.
  */
 final class StickySocket {
     /** Options a listening socket passes on to the sockets accepted from it. */
@@ -46,6 +47,7 @@ final class StickySocket {
     final InetAddress requestedAddress;
     final int requestedPort;
     final InetSocketAddress local;
+    final boolean direct;
     /** The bind's connection to the master, closed with the server socket; -1 once closed. */
     private final AtomicInteger lifeline;
     private final String openFile;
@@ -53,13 +55,14 @@ final class StickySocket {
     private final Map<SocketOption<?>, Object> forAccepted = new ConcurrentHashMap<>();
 
     StickySocket(FileDescriptor fd, ProtocolFamily family, InetAddress requestedAddress, int requestedPort,
-            InetSocketAddress local, int lifeline, Map<SocketOption<?>, Object> optionsAtBind) {
+            InetSocketAddress local, int lifeline, Map<SocketOption<?>, Object> optionsAtBind, boolean direct) {
         this.fd = fd;
         this.number = JdkNet.fdVal(fd);
         this.family = family;
         this.requestedAddress = requestedAddress;
         this.requestedPort = requestedPort;
         this.local = local;
+        this.direct = direct;
         this.lifeline = new AtomicInteger(lifeline);
         this.openFile = openFile(number);
         this.options = new ConcurrentHashMap<>(optionsAtBind);

@@ -14,6 +14,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -28,15 +29,22 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Netty 4.2 HTTP, on its native epoll transport when Netty says it is
  * available and on NIO otherwise, as Netty applications commonly choose.
  * Prints which one it runs on. Answers {@link Reply#line} (keeping the
  * connection open when the request asks for keep-alive), and echoes
- * WebSocket text messages on /ws as "{@link Reply#line} echo=TEXT". Args: port.
+ * WebSocket text messages on /ws as "{@link Reply#line} echo=TEXT". On epoll,
+ * prints whether its first accepted socket is non-blocking, as Netty's event
+ * loops need ("child nonblocking BOOLEAN"). Args: port.
  */
 public final class NettyApp {
     public static void main(String[] args) throws Exception {
@@ -48,6 +56,9 @@ public final class NettyApp {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (ch instanceof EpollSocketChannel epollChannel && !reported.getAndSet(true)) {
+                            System.out.println("child nonblocking " + nonBlocking(epollChannel.fd().intValue()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
                                 new WebSocketServerProtocolHandler("/ws"),
                                 new SimpleChannelInboundHandler<TextWebSocketFrame>() {
@@ -75,5 +86,18 @@ public final class NettyApp {
                     }
                 }).bind(Integer.parseInt(args[0])).sync().channel();
         Reply.listening(((InetSocketAddress) channel.localAddress()).getPort());
+    }
+
+    private static final AtomicBoolean reported = new AtomicBoolean();
+
+    /** O_NONBLOCK (octal 04000) in the descriptor's flags, from /proc/self/fdinfo (octal). */
+    private static boolean nonBlocking(int fd) {
+        try {
+            String flags = Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd)).stream()
+                    .filter(l -> l.startsWith("flags:")).findFirst().orElseThrow().substring(6).trim();
+            return (Integer.parseInt(flags, 8) & 04000) != 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -1,0 +1,52 @@
+package sticky.agent;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Connections each slot's workers accepted from the kernel (kernel dispatch:
+ * the master never sees them), one long per slot in a file in the master's
+ * private directory that the master and its workers map. A worker adds with
+ * an atomic update on the mapping, no system call; the master reads when
+ * asked (status, metrics).
+ */
+public final class SlotCounts {
+    public static final String FILE = "counts";
+    /** Atomic access to a direct buffer's aligned longs (java.lang.invoke, JDK 9 and later). */
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+
+    private final MappedByteBuffer counts;
+
+    private SlotCounts(MappedByteBuffer counts) {
+        this.counts = counts;
+    }
+
+    /** The master's: a new file of zeros, one count per slot. */
+    public static SlotCounts create(Path file, int slots) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            return new SlotCounts(channel.map(FileChannel.MapMode.READ_WRITE, 0, 8L * slots));
+        }
+    }
+
+    /** A worker's: the master's file. */
+    public static SlotCounts open(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return new SlotCounts(channel.map(FileChannel.MapMode.READ_WRITE, 0, channel.size()));
+        }
+    }
+
+    public void increment(int slot) {
+        LONGS.getAndAdd(counts, slot * 8, 1L);
+    }
+
+    public long get(int slot) {
+        return (long) LONGS.getVolatile(counts, slot * 8);
+    }
+}

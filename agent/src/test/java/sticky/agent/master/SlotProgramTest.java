@@ -1,0 +1,110 @@
+package sticky.agent.master;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import sticky.agent.ClientHash;
+import sticky.agent.Options;
+
+/**
+ * The program against ClientHash, run by a classic BPF interpreter for the
+ * instructions it uses (the kernel's semantics: 32-bit unsigned arithmetic,
+ * jumps relative to the next instruction, loads past the packet end the
+ * program with 0). The kernel runs the same bytes in the integration tests.
+ */
+class SlotProgramTest {
+    private static final Random RANDOM = new Random(6);
+
+    @Test
+    void aClientGoesToTheSocketOfItsSlotForIpv4AndIpv6() {
+        for (int slots : new int[] {1, 2, 3, 4, 7, 16, Options.MAX_WORKERS}) {
+            int[] identity = new int[slots];
+            for (int i = 0; i < slots; i++) {
+                identity[i] = i;
+            }
+            ByteBuffer program = SlotProgram.build(identity);
+            for (int n = 0; n < 2000; n++) {
+                byte[] address = new byte[n % 2 == 0 ? 4 : 16];
+                RANDOM.nextBytes(address);
+                assertEquals(ClientHash.slot(address, slots), run(program, ipHeader(address)), () -> slots + " slots");
+            }
+        }
+    }
+
+    @Test
+    void aSlotCanBeSentToAnotherSocket() {
+        ByteBuffer program = SlotProgram.build(new int[] {0, 2, 2});
+        for (int n = 0; n < 2000; n++) {
+            byte[] address = new byte[4];
+            RANDOM.nextBytes(address);
+            int slot = ClientHash.slot(address, 3);
+            assertEquals(slot == 1 ? 2 : slot, run(program, ipHeader(address)));
+        }
+    }
+
+    @Test
+    void theLargestProgramFitsTheKernelsLimit() {
+        int instructions = SlotProgram.build(new int[Options.MAX_WORKERS]).remaining() / SlotProgram.INSTRUCTION_SIZE;
+        assertTrue(instructions <= 4096, instructions + " instructions: BPF_MAXINSNS is 4096");
+    }
+
+    /** An IPv4 (20 bytes) or IPv6 (40 bytes) header with this source address. */
+    private static byte[] ipHeader(byte[] source) {
+        byte[] header = new byte[source.length == 4 ? 20 : 40];
+        RANDOM.nextBytes(header);
+        header[0] = (byte) (source.length == 4 ? 0x45 : 0x60 | (header[0] & 0x0f));
+        System.arraycopy(source, 0, header, source.length == 4 ? 12 : 8, source.length);
+        return header;
+    }
+
+    private static int run(ByteBuffer program, byte[] network) {
+        int a = 0, x = 0, pc = 0;
+        while (true) {
+            int at = pc * SlotProgram.INSTRUCTION_SIZE;
+            int code = Short.toUnsignedInt(program.getShort(at));
+            int jt = Byte.toUnsignedInt(program.get(at + 2)), jf = Byte.toUnsignedInt(program.get(at + 3));
+            int k = program.getInt(at + 4);
+            pc++;
+            switch (code & 0x07) {
+                case SlotProgram.LD -> {
+                    int offset = k - SlotProgram.NET;
+                    if ((code & 0xe0) == SlotProgram.IMM) {
+                        a = k;
+                    } else if (offset < 0 || offset >= network.length) {
+                        return 0;
+                    } else {
+                        a = network[offset] & 0xff;
+                    }
+                }
+                case SlotProgram.LDX -> x = k;
+                case SlotProgram.ALU -> {
+                    int operand = (code & SlotProgram.X) != 0 ? x : k;
+                    a = switch (code & 0xf0) {
+                        case SlotProgram.ADD -> a + operand;
+                        case SlotProgram.MUL -> a * operand;
+                        case SlotProgram.RSH -> a >>> operand;
+                        case SlotProgram.MOD -> Integer.remainderUnsigned(a, operand);
+                        case SlotProgram.XOR -> a ^ operand;
+                        default -> throw new AssertionError("ALU op " + code);
+                    };
+                }
+                case SlotProgram.JMP -> {
+                    switch (code & 0xf0) {
+                        case SlotProgram.JA -> pc += k;
+                        case SlotProgram.JEQ -> pc += a == k ? jt : jf;
+                        case SlotProgram.JSET -> pc += (a & k) != 0 ? jt : jf;
+                        default -> throw new AssertionError("jump " + code);
+                    }
+                }
+                case SlotProgram.RET -> {
+                    return (code & 0x18) == SlotProgram.RET_A ? a : k;
+                }
+                case SlotProgram.MISC -> x = a;
+                default -> throw new AssertionError("instruction " + code);
+            }
+        }
+    }
+}
