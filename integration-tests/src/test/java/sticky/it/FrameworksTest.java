@@ -100,8 +100,7 @@ class FrameworksTest {
      * accepted sockets are non-blocking as Netty's own accept makes them, and
      * the port is clustered.
      */
-    @ParameterizedTest
-    @ValueSource(strings = {"kernel", "master"})
+    @EachDispatch
     void nettyAndVertxRunOnTheirNativeTransportInWorkers(String dispatch) throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, NettyApp.class, "0")) {
             int port = cluster.awaitPort(2);

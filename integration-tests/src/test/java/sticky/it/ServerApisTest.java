@@ -11,8 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledForJreRange;
 import org.junit.jupiter.api.condition.JRE;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.AsyncChannelApp;
 import sticky.it.apps.ChannelApp;
 import sticky.it.apps.HttpServerApp;
@@ -41,14 +39,12 @@ class ServerApisTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"kernel", "master"})
+    @EachDispatch
     void httpServer(String dispatch) throws Exception {
         assertClustered(dispatch, HttpServerApp.class, Clients::http);
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"kernel", "master"})
+    @EachDispatch
     void blockingServerSocketWithAcceptTimeout(String dispatch) throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, ServerSocketApp.class, "0")) {
             int port = cluster.awaitPort(2);
@@ -57,26 +53,22 @@ class ServerApisTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"kernel", "master"})
+    @EachDispatch
     void blockingServerSocketChannel(String dispatch) throws Exception {
         assertClustered(dispatch, ChannelApp.class, Clients::line);
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"kernel", "master"})
+    @EachDispatch
     void nonBlockingServerSocketChannelWithSelector(String dispatch) throws Exception {
         assertClustered(dispatch, SelectorApp.class, Clients::line);
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"kernel", "master"})
+    @EachDispatch
     void asynchronousServerSocketChannel(String dispatch) throws Exception {
         assertClustered(dispatch, AsyncChannelApp.class, Clients::line);
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"kernel", "master"})
+    @EachDispatch
     @EnabledForJreRange(min = JRE.JAVA_21)
     void serverSocketOnVirtualThreads(String dispatch) throws Exception {
         assertClustered(dispatch, VirtualThreadApp.class, Clients::line);

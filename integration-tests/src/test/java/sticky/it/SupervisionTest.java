@@ -21,8 +21,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.FailingApp;
 import sticky.it.apps.HttpServerApp;
 import sticky.it.apps.SlowAcceptApp;
@@ -68,8 +66,7 @@ class SupervisionTest {
      * dispatch, the ones queued on its slot's socket wait there for its
      * successor.
      */
-    @ParameterizedTest
-    @ValueSource(strings = {"kernel", "master"})
+    @EachDispatch
     void killingAWorkerDuringAFloodLosesOnlyTheConnectionsItHadAccepted(String dispatch) throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, SlowAcceptApp.class, "0")) {
             int port = cluster.awaitPort(2);

@@ -188,22 +188,31 @@ final class Listener {
                 throw e;
             }
         }
+        // With SO_REUSEPORT the application binds this port more than once (one listener per index
+        // here), as it may without sticky; the kernel spreads connections over the listeners.
+        ServerSocketChannel channel = bind(request, request.port(), request.reusePort(), BACKLOG);
+        try {
+            Listener listener = new Listener(channel, dispatched, router);
+            listener.acceptor.start();
+            log.info("listening on {}", listener.local);
+            return listener;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** A listening channel bound as the request asks, on port, with SO_REUSEPORT or not. */
+    static ServerSocketChannel bind(BindRequest request, int port, boolean reusePort, int backlog) throws IOException {
         ServerSocketChannel channel = ServerSocketChannel.open(
                 request.family() == 4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
         try {
             if (request.receiveBuffer() > 0) {
                 channel.setOption(StandardSocketOptions.SO_RCVBUF, request.receiveBuffer());
             }
-            if (request.reusePort()) {
-                // The application binds this port more than once (one listener per index here),
-                // as it may without sticky; the kernel spreads connections over the listeners.
-                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            }
-            channel.bind(new InetSocketAddress(request.address(), request.port()), BACKLOG);
-            Listener listener = new Listener(channel, dispatched, router);
-            listener.acceptor.start();
-            log.info("listening on {}", listener.local);
-            return listener;
+            channel.setOption(StandardSocketOptions.SO_REUSEPORT, reusePort);
+            channel.bind(new InetSocketAddress(request.address(), port), backlog);
+            return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;

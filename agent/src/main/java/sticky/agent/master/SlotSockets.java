@@ -5,8 +5,6 @@ import com.sun.jna.Native;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
@@ -44,13 +42,13 @@ final class SlotSockets {
     static SlotSockets open(BindRequest request, int slots, int backlog) throws IOException {
         if (request.port() != 0) {
             // Without this, a port held by another reuseport group of this user would be joined, not refused.
-            open(request, request.port(), false, 1).close();
+            Listener.bind(request, request.port(), false, 1).close();
         }
         List<ServerSocketChannel> channels = new ArrayList<>();
         try {
             int port = request.port();
             for (int slot = 0; slot < slots; slot++) {
-                ServerSocketChannel channel = open(request, port, true, backlog);
+                ServerSocketChannel channel = Listener.bind(request, port, true, backlog);
                 channels.add(channel);
                 port = ((InetSocketAddress) channel.getLocalAddress()).getPort();
             }
@@ -59,23 +57,6 @@ final class SlotSockets {
             for (ServerSocketChannel channel : channels) {
                 channel.close();
             }
-            throw e;
-        }
-    }
-
-    private static ServerSocketChannel open(BindRequest request, int port, boolean reusePort, int backlog)
-            throws IOException {
-        ServerSocketChannel channel = ServerSocketChannel.open(
-                request.family() == 4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
-        try {
-            if (request.receiveBuffer() > 0) {
-                channel.setOption(StandardSocketOptions.SO_RCVBUF, request.receiveBuffer());
-            }
-            channel.setOption(StandardSocketOptions.SO_REUSEPORT, reusePort);
-            channel.bind(new InetSocketAddress(request.address(), port), backlog);
-            return channel;
-        } catch (IOException | RuntimeException e) {
-            channel.close();
             throw e;
         }
     }
