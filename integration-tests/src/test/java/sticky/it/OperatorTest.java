@@ -26,6 +26,7 @@ import javax.management.remote.JMXServiceURL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import sticky.it.apps.HttpServerApp;
+import sticky.it.apps.NettyApp;
 
 /** java -jar sticky.jar status|reload|stop, the metrics endpoint and the JMX beans, against a real master. */
 @Timeout(240)
@@ -86,6 +87,25 @@ class OperatorTest {
                     s.close();
                 }
             }
+        }
+    }
+
+    /**
+     * Netty's epoll accepts through sticky's rewritten native socket: its
+     * connections are counted as the JDK's are, by the worker that accepts
+     * them from its slot's socket (kernel dispatch) or by the master that
+     * hands them over.
+     */
+    @EachDispatch
+    void dispatchedCountsNettysEpollConnections(String dispatch) throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, NettyApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            cluster.await(l -> l.equals("transport epoll"), 2, Cluster.START);
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 3, Clients::http);
+            String json = cli("status", "--json", Long.toString(cluster.process().pid())).output();
+            long dispatched = Pattern.compile("\"dispatched\":(\\d+)").matcher(json).results()
+                    .mapToLong(m -> Long.parseLong(m.group(1))).sum();
+            assertEquals(3L * ServerApisTest.sources().size(), dispatched, json);
         }
     }
 

@@ -23,6 +23,7 @@ public final class Libc {
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_SEQPACKET = 5;
     public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int SOCK_NONBLOCK = 0x800;
     public static final int SOL_SOCKET = 1;
     public static final int SO_TYPE = 3;
     public static final int SO_PEERCRED = 17;

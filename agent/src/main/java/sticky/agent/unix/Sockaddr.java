@@ -31,6 +31,11 @@ public final class Sockaddr {
         return 0;
     }
 
+    /** sin6_scope_id (host byte order) of a sockaddr_in6. */
+    public static int scopeId(Pointer sa) {
+        return sa.getInt(24);
+    }
+
     /** sin_port / sin6_port, in network byte order at the same offset in both. */
     public static int port(Pointer sa) {
         return ((sa.getByte(2) & 0xff) << 8) | (sa.getByte(3) & 0xff);

@@ -1,14 +1,17 @@
 package sticky.agent.worker;
 
+import com.sun.jna.Memory;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import sticky.agent.unix.Libc;
+import sticky.agent.unix.Sockaddr;
 
 /**
  * The worker's side of the hooks in Netty's native {@code Socket} (its epoll
@@ -60,6 +63,9 @@ final class NettyNet {
         if (descriptor == null) {
             return NOT_STICKY;
         }
+        if (net.direct(descriptor)) {
+            return acceptDirect(fd, address);
+        }
         FileDescriptor accepted = new FileDescriptor();
         InetSocketAddress[] peer = new InetSocketAddress[1];
         if (net.accept(descriptor, accepted, peer) != 1) {
@@ -72,13 +78,52 @@ final class NettyNet {
         return socket;
     }
 
-    static void encode(InetSocketAddress peer, byte[] into) {
-        ByteBuffer b = ByteBuffer.wrap(into).position(1); // big-endian, as Netty decodes it
-        b.put(peer.getAddress().getAddress());
-        if (peer.getAddress() instanceof Inet6Address v6) {
-            b.putInt(v6.getScopeId());
+    /**
+     * Accepts from the slot's listening socket (kernel dispatch) as Netty's
+     * native accept does, accept4 with SOCK_NONBLOCK and SOCK_CLOEXEC, and
+     * counts it. The JDK's accept would cost a JNI upcall per address object
+     * and an fcntl for the flag, about 5 us more per connection (measured).
+     */
+    private int acceptDirect(int fd, byte[] address) throws IOException {
+        Peer p = PEERS.get();
+        p.length.setInt(0, Sockaddr.MAX_SIZE);
+        int socket = Libc.accept4(fd, p.sockaddr, p.length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+        if (socket < 0) {
+            int errno = Libc.errno();
+            if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
+                return -1; // epoll says when to try again
+            }
+            throw new SocketException("accept: " + Libc.strerror(errno));
         }
-        b.putInt(peer.getPort());
+        int length = Sockaddr.address(p.sockaddr, p.peer);
+        encode(p.peer, length, length == 16 ? Sockaddr.scopeId(p.sockaddr) : 0, Sockaddr.port(p.sockaddr), address);
+        net.countAccepted();
+        return socket;
+    }
+
+    /** A thread's buffers for accept4's peer: Netty accepts on its event loops, which accept again and again. */
+    private static final class Peer {
+        final Memory sockaddr = new Memory(Sockaddr.MAX_SIZE);
+        final Memory length = new Memory(4);
+        final byte[] peer = new byte[16];
+    }
+
+    private static final ThreadLocal<Peer> PEERS = ThreadLocal.withInitial(Peer::new);
+
+    static void encode(InetSocketAddress peer, byte[] into) {
+        byte[] bytes = peer.getAddress().getAddress();
+        int scope = peer.getAddress() instanceof Inet6Address v6 ? v6.getScopeId() : 0;
+        encode(bytes, bytes.length, scope, peer.getPort(), into);
+    }
+
+    /** The first length (4 or 16) bytes of address, then the scope id for 16, then the port. */
+    static void encode(byte[] address, int length, int scope, int port, byte[] into) {
+        ByteBuffer b = ByteBuffer.wrap(into).position(1); // big-endian, as Netty decodes it
+        b.put(address, 0, length);
+        if (length == 16) {
+            b.putInt(scope);
+        }
+        b.putInt(port);
         into[0] = (byte) (b.position() - 1);
     }
 

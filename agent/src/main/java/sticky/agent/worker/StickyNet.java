@@ -265,9 +265,14 @@ final class StickyNet {
         }
         int n = JdkNet.accept(fd, newfd, isaa);
         if (n > 0) {
-            accepted.increment(worker - 1);
+            countAccepted();
         }
         return n;
+    }
+
+    /** One more connection this worker accepted from its slot's socket (kernel dispatch). */
+    void countAccepted() {
+        accepted.increment(worker - 1);
     }
 
     /** Whether fd is a sticky socket the worker accepts from itself (kernel dispatch). */
