@@ -38,7 +38,7 @@ final class SlotSockets {
         this.local = (InetSocketAddress) channels.get(0).getLocalAddress();
     }
 
-    /** Binds slots sockets as the application asked; the JDK's own BindException if the port is taken. */
+    /** Binds one socket per slot as the application asked; the JDK's own BindException if the port is taken. */
     static SlotSockets open(BindRequest request, int slots, int backlog) throws IOException {
         if (request.port() != 0) {
             // Without this, a port held by another reuseport group of this user would be joined, not refused.
