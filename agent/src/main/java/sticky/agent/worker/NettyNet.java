@@ -28,7 +28,10 @@ final class NettyNet {
     private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
 
     private final StickyNet net;
-    private final Map<Integer, FileDescriptor> sockets = new ConcurrentHashMap<>();
+    /** Netty's sticky descriptors by number; direct: accepted from the slot's socket (kernel dispatch). */
+    private record Sticky(FileDescriptor descriptor, boolean direct) {}
+
+    private final Map<Integer, Sticky> sockets = new ConcurrentHashMap<>();
 
     NettyNet(StickyNet net) {
         this.net = net;
@@ -42,7 +45,7 @@ final class NettyNet {
         FileDescriptor descriptor = new FileDescriptor();
         JdkNet.setFdVal(descriptor, fd);
         net.bind(true, null, descriptor, inet.getAddress(), inet.getPort());
-        sockets.put(fd, descriptor);
+        sockets.put(fd, new Sticky(descriptor, net.direct(descriptor))); // fixed at bind: decided once
         return true;
     }
 
@@ -59,16 +62,16 @@ final class NettyNet {
      * -1 when none is queued, as Netty's own accept answers EAGAIN.
      */
     int accept(int fd, byte[] address) throws IOException {
-        FileDescriptor descriptor = sockets.get(fd);
-        if (descriptor == null) {
+        Sticky sticky = sockets.get(fd);
+        if (sticky == null) {
             return NOT_STICKY;
         }
-        if (net.direct(descriptor)) {
+        if (sticky.direct()) {
             return acceptDirect(fd, address);
         }
         FileDescriptor accepted = new FileDescriptor();
         InetSocketAddress[] peer = new InetSocketAddress[1];
-        if (net.accept(descriptor, accepted, peer) != 1) {
+        if (net.accept(sticky.descriptor(), accepted, peer) != 1) {
             return -1; // none queued, or interrupted: epoll says when to try again
         }
         encode(peer[0], address);
@@ -128,16 +131,16 @@ final class NettyNet {
     }
 
     InetSocketAddress localAddress(int fd) throws IOException {
-        FileDescriptor descriptor = sockets.get(fd);
-        return descriptor == null ? null : net.localAddress(descriptor);
+        Sticky sticky = sockets.get(fd);
+        return sticky == null ? null : net.localAddress(sticky.descriptor());
     }
 
     /** Netty is closing fd: a sticky socket's lifeline goes with it. */
     void closing(int fd) {
-        FileDescriptor descriptor = sockets.remove(fd);
-        if (descriptor != null) {
-            net.closing(descriptor);
-            JdkNet.setFdVal(descriptor, -1); // closed: the number is free for reuse
+        Sticky sticky = sockets.remove(fd);
+        if (sticky != null) {
+            net.closing(sticky.descriptor());
+            JdkNet.setFdVal(sticky.descriptor(), -1); // closed: the number is free for reuse
         }
     }
 
