@@ -13,14 +13,22 @@ import sticky.agent.route.Trust;
  * kernelDispatch: {@code dispatch=kernel}, the default with {@code route=ip}:
  * the kernel queues each connection on its slot's socket, which the worker
  * accepts from; {@code dispatch=master}: the master accepts and hands over.
+ * cpus: the processors each worker sizes itself for, {@link #CPUS_SHARE}
+ * (the default), {@link #CPUS_ALL} or a count.
  */
 public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
-        boolean kernelDispatch) {
+        boolean kernelDispatch, int cpus) {
     public static final int MAX_WORKERS = 256;
+    /** cpus=share: each worker sees the processors divided among the workers, rounded up. */
+    public static final int CPUS_SHARE = 0;
+    /** cpus=all: each worker sees every processor, as without sticky. */
+    public static final int CPUS_ALL = -1;
+    /** HotSpot's limit for -XX:ActiveProcessorCount is higher; no machine sticky runs on comes near this. */
+    public static final int MAX_CPUS = 4096;
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
 
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
-    private static final String KEYS = "workers, log, shutdown-timeout, metrics, route, trust, dispatch";
+    private static final String KEYS = "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -30,8 +38,9 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         String route = "ip";
         Trust trust = Trust.NOBODY;
         String dispatch = null;
+        int cpus = CPUS_SHARE;
         if (args == null || args.isBlank()) {
-            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true);
+            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus);
         }
         for (String part : args.split(",", -1)) {
             int eq = part.indexOf('=');
@@ -49,11 +58,12 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "route" -> route = value;
                 case "trust" -> trust = trust.and(trust(value));
                 case "dispatch" -> dispatch = value;
+                case "cpus" -> cpus = cpus(value);
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
         Router router = Router.of(route, trust);
-        return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router));
+        return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router), cpus);
     }
 
     /** The kernel can pick a worker by the TCP peer only: any other route needs the master. */
@@ -98,6 +108,26 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         }
         throw new IllegalArgumentException("option 'workers' must be a count from 1 to " + MAX_WORKERS
                 + " or 'auto', not '" + value + "'");
+    }
+
+    private static int cpus(String value) {
+        switch (value) {
+            case "share":
+                return CPUS_SHARE;
+            case "all":
+                return CPUS_ALL;
+            default:
+                try {
+                    int n = Integer.parseInt(value);
+                    if (n >= 1 && n <= MAX_CPUS) {
+                        return n;
+                    }
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+                throw new IllegalArgumentException("option 'cpus' must be share, all or a count from 1 to " + MAX_CPUS
+                        + ", not '" + value + "'");
+        }
     }
 
     /** PORT (on 127.0.0.1: exposing metrics beyond the machine is a choice to make) or HOST:PORT. */

@@ -12,15 +12,15 @@ class OptionsTest {
 
     @Test
     void defaultsAreOneWorkerPerProcessorAndInfoLogs() {
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true), Options.parse(null));
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true), Options.parse(""));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse(null));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse(""));
     }
 
     @Test
     void parsesEveryKey() {
-        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true), Options.parse("workers=4,log=DEBUG"));
-        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true), Options.parse(" workers = auto , log=warn"));
-        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true), Options.parse("workers=256"));
+        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse("workers=4,log=DEBUG"));
+        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse(" workers = auto , log=warn"));
+        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse("workers=256"));
     }
 
     @Test
@@ -75,8 +75,19 @@ class OptionsTest {
     }
 
     @Test
+    void workersShareTheProcessorsUnlessTold() {
+        assertEquals(Options.CPUS_SHARE, Options.parse("cpus=share").cpus());
+        assertEquals(Options.CPUS_ALL, Options.parse("cpus=all").cpus());
+        assertEquals(3, Options.parse("workers=2,cpus=3").cpus());
+        for (String bad : new String[] {"0", "-1", "4097", "half", ""}) {
+            assertEquals("option 'cpus' must be share, all or a count from 1 to 4096, not '" + bad + "'",
+                    assertThrows(IllegalArgumentException.class, () -> Options.parse("cpus=" + bad)).getMessage());
+        }
+    }
+
+    @Test
     void errorsNameTheOption() {
-        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch)",
+        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("wrokers=2")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not '257'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=257")).getMessage());
@@ -84,7 +95,7 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=-1")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not ''",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
-        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch)",
+        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
     }
 }

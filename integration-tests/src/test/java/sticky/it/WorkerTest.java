@@ -11,6 +11,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import sticky.it.apps.LibrariesApp;
 import sticky.it.apps.SelectorApp;
 import sticky.it.apps.ServerSocketApp;
@@ -33,6 +35,36 @@ class WorkerTest {
                 return m.group(1);
             }).collect(Collectors.toSet());
             assertEquals(Set.of("1", "2"), ids);
+        }
+    }
+
+    /**
+     * Each worker sizes what it sizes from the processor count for its share
+     * (by default), and keeps the collector the application has without sticky.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "workers=2          ;                            ; share",
+        "workers=2,cpus=all ;                            ; all",
+        "workers=2,cpus=3   ;                            ; 3",
+        "workers=2          ; -XX:ActiveProcessorCount=3 ; 3",
+    })
+    void workersCountTheirShareOfTheProcessors(String options, String jvmOption, String expected) throws Exception {
+        int processors = Runtime.getRuntime().availableProcessors();
+        int count = switch (expected) {
+            case "share" -> (processors + 1) / 2;
+            case "all" -> processors;
+            default -> Integer.parseInt(expected);
+        };
+        String plainGc;
+        try (Cluster plain = Cluster.withoutAgent(WorkerIdApp.class, "0")) {
+            plainGc = plain.await(l -> l.startsWith("processors "), 1, Cluster.START).get(0).replaceFirst(".* gc ", "");
+        }
+        List<String> jvm = jvmOption == null ? List.of() : List.of(jvmOption);
+        try (Cluster cluster = Cluster.withAgent(options, jvm, WorkerIdApp.class, "0")) {
+            cluster.awaitPort(2);
+            assertEquals(List.of("processors " + count + " gc " + plainGc, "processors " + count + " gc " + plainGc),
+                    cluster.await(l -> l.startsWith("processors "), 2, Cluster.START));
         }
     }
 

@@ -70,8 +70,9 @@ public final class Master {
         directory = ControlDirectory.create(uid, ProcessHandle.current().pid());
         Path socket = directory.resolve(ControlDirectory.CONTROL);
         accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), options.workers());
-        List<String> command = WorkerCommand.ofThisProcess();
         int workers = options.workers();
+        List<String> command = WorkerCommand.withJvmOptions(WorkerCommand.ofThisProcess(),
+                ProcessorShare.jvmOptions(options.cpus(), workers));
         supervisor = new Supervisor(workers, (id, alternate) -> {
             ProcessBuilder builder = new ProcessBuilder(WorkerCommand.forWorker(command, id, workers, alternate));
             builder.inheritIO();

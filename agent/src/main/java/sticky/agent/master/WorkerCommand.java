@@ -62,15 +62,24 @@ final class WorkerCommand {
         return args;
     }
 
+    /**
+     * command with options added at the end of the JVM's own, where they win
+     * over the same options given before them on the command line or in
+     * JAVA_TOOL_OPTIONS (HotSpot takes the last; _JAVA_OPTIONS still comes after).
+     */
+    static List<String> withJvmOptions(List<String> command, List<String> options) {
+        List<String> result = new ArrayList<>(command);
+        result.addAll(endOfJvmOptions(result), options);
+        return result;
+    }
+
     /** command (java first) for worker id of workers; alternate: a rolling restart's replacement. */
     static List<String> forWorker(List<String> command, int id, int workers, boolean alternate) {
         int offset = id + (alternate ? workers : 0);
         List<String> result = new ArrayList<>(command);
-        for (int i = 1; i < result.size(); i++) {
+        int end = endOfJvmOptions(result);
+        for (int i = 1; i < end; i++) {
             String arg = result.get(i);
-            if (arg.equals("-jar") || arg.equals("-m") || arg.equals("--module") || !arg.startsWith("-")) {
-                break; // the JVM options end here: the rest is the application's
-            }
             if (WITH_VALUE.contains(arg)) {
                 i++;
             } else if (arg.startsWith("-agentlib:jdwp=") || arg.startsWith("-Xrunjdwp:")) {
@@ -81,6 +90,24 @@ final class WorkerCommand {
             }
         }
         return result;
+    }
+
+    /**
+     * Where the JVM's options end and the application's part begins: -jar,
+     * -m, the main class or source file, or an @argfile (whose JVM options, if
+     * it has any, are read after everything before it).
+     */
+    private static int endOfJvmOptions(List<String> command) {
+        for (int i = 1; i < command.size(); i++) {
+            String arg = command.get(i);
+            if (arg.equals("-jar") || arg.equals("-m") || arg.equals("--module") || !arg.startsWith("-")) {
+                return i;
+            }
+            if (WITH_VALUE.contains(arg)) {
+                i++;
+            }
+        }
+        return command.size();
     }
 
     /** Adds offset to the port the pattern's second group matches; port 0 (any) stays 0. */

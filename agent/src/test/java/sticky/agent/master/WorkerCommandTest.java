@@ -37,4 +37,15 @@ class WorkerCommandTest {
                 "Main", "-agentlib:jdwp=address=5005");
         assertEquals(command, WorkerCommand.forWorker(command, 1, 2, false));
     }
+
+    @Test
+    void optionsAreAddedWhereTheJvmOptionsEnd() {
+        List<String> added = List.of("-XX:ActiveProcessorCount=1", "-XX:+UseG1GC");
+        assertEquals(List.of("java", "-cp", "-x.jar", "-Xmx1g", "-XX:ActiveProcessorCount=1", "-XX:+UseG1GC", "Main", "-Xmx2g"),
+                WorkerCommand.withJvmOptions(List.of("java", "-cp", "-x.jar", "-Xmx1g", "Main", "-Xmx2g"), added));
+        assertEquals(List.of("java", "-XX:ActiveProcessorCount=1", "-XX:+UseG1GC", "-jar", "app.jar"),
+                WorkerCommand.withJvmOptions(List.of("java", "-jar", "app.jar"), added));
+        assertEquals(List.of("java", "-p", "mods", "-XX:ActiveProcessorCount=1", "-XX:+UseG1GC", "-m", "app/app.Main"),
+                WorkerCommand.withJvmOptions(List.of("java", "-p", "mods", "-m", "app/app.Main"), added));
+    }
 }
