@@ -8,7 +8,8 @@
  * the due times: a JVM client at ten thousand connections a second took a
  * core of its own and made the server's tail its own.
  * Connections leave from SOURCES loopback addresses 127.0.N.1 in turn (1: the
- * kernel's choice). Prints "p50_us p99_us failed".
+ * kernel's choice). Prints "p50_us p99_us failed", a percentile -1 when it
+ * falls on a failed request.
  * Usage: paced PORT RATE SECONDS [SOURCES]
  */
 #define _GNU_SOURCE
@@ -118,6 +119,11 @@ static void ready(int epoll, int fd, uint32_t events) {
     }
 }
 
+/* A latency in microseconds, or -1 for a failed request, which has none. */
+static long long micros(int64_t latency) {
+    return latency == INT64_MAX ? -1 : (long long) (latency / 1000);
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: paced PORT RATE SECONDS [SOURCES]\n");
@@ -174,7 +180,7 @@ int main(int argc, char **argv) {
     }
     long measured = total - warm_up;
     qsort(latencies + warm_up, measured, sizeof *latencies, compare);
-    printf("%lld %lld %ld\n", (long long) (latencies[warm_up + measured / 2] / 1000),
-           (long long) (latencies[warm_up + (long) (measured * 0.99)] / 1000), failed);
+    printf("%lld %lld %ld\n", micros(latencies[warm_up + measured / 2]),
+           micros(latencies[warm_up + (long) (measured * 0.99)]), failed);
     return 0;
 }

@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Netty 4.2 HTTP, on its native epoll transport when Netty says it is
- * available and on NIO otherwise, as Netty applications commonly choose.
+ * available and on NIO otherwise, as Netty applications commonly choose, with
+ * Netty's default number of event loops (twice the processors it counts).
  * Prints which one it runs on. Answers {@link Reply#line} (keeping the
  * connection open when the request asks for keep-alive), and echoes
  * WebSocket text messages on /ws as "{@link Reply#line} echo=TEXT". On epoll,
@@ -52,7 +53,7 @@ public final class NettyApp {
         System.out.println("transport " + (epoll ? "epoll" : "nio"));
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> type = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        Channel channel = new ServerBootstrap().group(new MultiThreadIoEventLoopGroup(2, io)).channel(type)
+        Channel channel = new ServerBootstrap().group(new MultiThreadIoEventLoopGroup(io)).channel(type)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
