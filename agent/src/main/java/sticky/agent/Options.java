@@ -25,6 +25,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     public static final int CPUS_ALL = -1;
     /** HotSpot's limit for -XX:ActiveProcessorCount is higher; no machine sticky runs on comes near this. */
     public static final int MAX_CPUS = 4096;
+    private static final int NOT_A_COUNT = Integer.MIN_VALUE;
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
 
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -95,38 +96,30 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     }
 
     private static int workers(String value) {
-        if (value.equals("auto")) {
-            return Runtime.getRuntime().availableProcessors();
-        }
-        try {
-            int n = Integer.parseInt(value);
-            if (n >= 1 && n <= MAX_WORKERS) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
+        int n = value.equals("auto") ? Runtime.getRuntime().availableProcessors() : count(value, MAX_WORKERS);
+        if (n != NOT_A_COUNT) {
+            return n;
         }
         throw new IllegalArgumentException("option 'workers' must be a count from 1 to " + MAX_WORKERS
                 + " or 'auto', not '" + value + "'");
     }
 
     private static int cpus(String value) {
-        switch (value) {
-            case "share":
-                return CPUS_SHARE;
-            case "all":
-                return CPUS_ALL;
-            default:
-                try {
-                    int n = Integer.parseInt(value);
-                    if (n >= 1 && n <= MAX_CPUS) {
-                        return n;
-                    }
-                } catch (NumberFormatException e) {
-                    // reported below
-                }
-                throw new IllegalArgumentException("option 'cpus' must be share, all or a count from 1 to " + MAX_CPUS
-                        + ", not '" + value + "'");
+        int n = value.equals("share") ? CPUS_SHARE : value.equals("all") ? CPUS_ALL : count(value, MAX_CPUS);
+        if (n != NOT_A_COUNT) {
+            return n;
+        }
+        throw new IllegalArgumentException("option 'cpus' must be share, all or a count from 1 to " + MAX_CPUS
+                + ", not '" + value + "'");
+    }
+
+    /** value as a count from 1 to max, or NOT_A_COUNT. */
+    private static int count(String value, int max) {
+        try {
+            int n = Integer.parseInt(value);
+            return n >= 1 && n <= max ? n : NOT_A_COUNT;
+        } catch (NumberFormatException e) {
+            return NOT_A_COUNT;
         }
     }
 
