@@ -38,8 +38,9 @@ final class ProcessorShare {
             return List.of();
         }
         HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        if (cpus == Options.CPUS_SHARE && setByUser(vm.getVMOption("ActiveProcessorCount"))) {
-            log.debug("workers keep -XX:ActiveProcessorCount={} as given", vm.getVMOption("ActiveProcessorCount").getValue());
+        VMOption given = vm.getVMOption("ActiveProcessorCount");
+        if (cpus == Options.CPUS_SHARE && setByUser(given)) {
+            log.debug("workers keep -XX:ActiveProcessorCount={} as given", given.getValue());
             return List.of(); // they inherit it with the command line or the environment
         }
         int count = count(cpus, workers, Runtime.getRuntime().availableProcessors());
