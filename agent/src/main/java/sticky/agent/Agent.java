@@ -2,6 +2,7 @@ package sticky.agent;
 
 import java.io.File;
 import java.lang.instrument.Instrumentation;
+import sticky.agent.common.Environment;
 import sticky.agent.master.Master;
 import sticky.agent.worker.Worker;
 
@@ -27,7 +28,7 @@ public final class Agent {
             Logs.get().warn("{}; the application runs unclustered, in this one JVM", unsupported);
             return;
         }
-        String id = System.getenv(Master.ENV_WORKER_ID);
+        String id = System.getenv(Environment.WORKER_ID);
         if (id == null) {
             Master.run(options, inst);
             return;

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import sticky.agent.master.ControlDirectory;
+import sticky.agent.common.ControlPaths;
 
 /**
  * {@code java -jar sticky.jar status|reload|stop [--json] [PID]}: the operator's
@@ -71,7 +71,7 @@ public final class Cli {
                 return NO_MASTER;
             }
             long pid = Long.parseLong(master.get().getFileName().toString());
-            String[] answer = ask(master.get().resolve(ControlDirectory.ADMIN), command + (json ? " --json" : ""));
+            String[] answer = ask(master.get().resolve(ControlPaths.ADMIN), command + (json ? " --json" : ""));
             int code = Integer.parseInt(answer[0].trim());
             System.out.print(answer[1]);
             if (command.equals("stop") && code == OK) {
@@ -85,7 +85,7 @@ public final class Cli {
     }
 
     private static Optional<Path> find(Long pid) throws IOException {
-        List<Path> running = ControlDirectory.running(ControlDirectory.currentUid());
+        List<Path> running = ControlPaths.running(ControlPaths.currentUid());
         if (pid != null) {
             Optional<Path> match = running.stream().filter(d -> d.getFileName().toString().equals(pid.toString())).findFirst();
             if (match.isEmpty()) {

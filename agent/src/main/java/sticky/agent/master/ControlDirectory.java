@@ -7,34 +7,27 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import sticky.agent.common.ControlPaths;
 
 /**
- * Where a master's sockets live: {@code <tmp>/sticky-<uid>/<master pid>/}, both
+ * Makes the directory where a master's sockets live ({@link ControlPaths}): both
  * levels mode 0700 and owned by the user, so that no other user can reach the
  * control socket (the kernel refuses the connect) and the operator's command
  * finds its masters without being told where. A per-user directory that is a
  * link, someone else's or open to others is refused: it could be a trap laid
  * by another user.
  */
-public final class ControlDirectory {
-    static final String CONTROL = "control";
-    public static final String ADMIN = "admin";
+final class ControlDirectory {
     private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
 
     private ControlDirectory() {}
 
-    /** The per-user directory that holds one directory per running master. */
-    static Path base(int uid) {
-        return Path.of(System.getProperty("java.io.tmpdir"), "sticky-" + uid);
-    }
-
     /** Creates this master's directory, fresh. */
     static Path create(int uid, long pid) throws IOException {
-        Path base = base(uid);
+        Path base = ControlPaths.base(uid);
         if (!Files.exists(base, LinkOption.NOFOLLOW_LINKS)) {
             try {
                 Files.createDirectory(base, PosixFilePermissions.asFileAttribute(PRIVATE));
@@ -63,26 +56,6 @@ public final class ControlDirectory {
                     delete(d);
                 }
             }
-        }
-    }
-
-    /** This process's user id, as /proc/self says (no native call needed). */
-    public static int currentUid() throws IOException {
-        return (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-    }
-
-    /** The directories of this user's masters that are running. */
-    public static List<Path> running(int uid) throws IOException {
-        Path base = base(uid);
-        if (!Files.isDirectory(base)) {
-            return List.of();
-        }
-        try (Stream<Path> dirs = Files.list(base)) {
-            return dirs.filter(d -> d.getFileName().toString().matches("\\d+"))
-                    .filter(d -> ProcessHandle.of(Long.parseLong(d.getFileName().toString())).map(ProcessHandle::isAlive)
-                            .orElse(false))
-                    .filter(d -> Files.exists(d.resolve(ADMIN)))
-                    .sorted().collect(Collectors.toList());
         }
     }
 

@@ -10,7 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import sticky.agent.Protocol.BindRequest;
+import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.master.Listener.Unaccepted;
 import sticky.agent.master.Listener.Route;
 import sticky.agent.route.Router;

@@ -14,7 +14,9 @@ import org.slf4j.Logger;
 import sticky.agent.JdkAccess;
 import sticky.agent.Logs;
 import sticky.agent.Options;
-import sticky.agent.SlotCounts;
+import sticky.agent.common.ControlPaths;
+import sticky.agent.common.Environment;
+import sticky.agent.common.SlotCounts;
 
 /**
  * The JVM the user started. It runs no application code: it starts the
@@ -25,11 +27,6 @@ import sticky.agent.SlotCounts;
  * one at a time.
  */
 public final class Master {
-    /** Environment that makes a JVM started with the agent a worker. */
-    public static final String ENV_WORKER_ID = "STICKY_WORKER_ID";
-    public static final String ENV_CONTROL = "STICKY_CONTROL";
-    public static final String ENV_SECRET = "STICKY_SECRET";
-
     private static final Logger log = Logs.get();
 
     private final Options options;
@@ -66,9 +63,9 @@ public final class Master {
     }
 
     private int runCluster() throws IOException, InterruptedException {
-        int uid = ControlDirectory.currentUid();
+        int uid = ControlPaths.currentUid();
         directory = ControlDirectory.create(uid, ProcessHandle.current().pid());
-        Path socket = directory.resolve(ControlDirectory.CONTROL);
+        Path socket = directory.resolve(ControlPaths.CONTROL);
         accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), options.workers());
         int workers = options.workers();
         List<String> command = WorkerCommand.withJvmOptions(WorkerCommand.ofThisProcess(),
@@ -76,9 +73,9 @@ public final class Master {
         supervisor = new Supervisor(workers, (id, alternate) -> {
             ProcessBuilder builder = new ProcessBuilder(WorkerCommand.forWorker(command, id, workers, alternate));
             builder.inheritIO();
-            builder.environment().put(ENV_WORKER_ID, Integer.toString(id));
-            builder.environment().put(ENV_CONTROL, socket.toString());
-            builder.environment().put(ENV_SECRET, secret);
+            builder.environment().put(Environment.WORKER_ID, Integer.toString(id));
+            builder.environment().put(Environment.CONTROL, socket.toString());
+            builder.environment().put(Environment.SECRET, secret);
             return builder;
         }, listeners, options.shutdownTimeoutMs());
         if (options.metrics() != null) {
@@ -86,7 +83,7 @@ public final class Master {
         }
         control = new ControlServer(socket, uid, secret, workers, listeners, supervisor);
         control.start();
-        admin = new AdminServer(directory.resolve(ControlDirectory.ADMIN), this::command);
+        admin = new AdminServer(directory.resolve(ControlPaths.ADMIN), this::command);
         admin.start();
         ClusterBeans.register(workers, this::status, () -> {
             String refused = supervisor.reload();

@@ -2,7 +2,7 @@ package sticky.agent.master;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import sticky.agent.ClientHash;
+import sticky.agent.common.ClientHash;
 
 /**
  * A classic BPF program for a group of SO_REUSEPORT listening sockets (Linux

@@ -10,7 +10,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import sticky.agent.JdkAccess;
-import sticky.agent.Protocol.BindRequest;
+import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.unix.Libc;
 
 /**

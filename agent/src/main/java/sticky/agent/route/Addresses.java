@@ -2,7 +2,7 @@ package sticky.agent.route;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import sticky.agent.unix.Sockaddr;
+import sticky.agent.common.IpAddresses;
 
 /** IP address literals from untrusted text: parsed strictly, never looked up in DNS. */
 final class Addresses {
@@ -23,7 +23,7 @@ final class Addresses {
             }
         }
         try {
-            return Sockaddr.normalise(InetAddress.getByName(text).getAddress()); // a literal: parsed, not resolved
+            return IpAddresses.normalise(InetAddress.getByName(text).getAddress()); // a literal: parsed, not resolved
         } catch (UnknownHostException | RuntimeException e) {
             return null;
         }

@@ -1,6 +1,7 @@
 package sticky.agent.route;
 
 import java.nio.charset.StandardCharsets;
+import sticky.agent.common.IpAddresses;
 
 /**
  * Reads the client address from a PROXY protocol header (v1 text or v2
@@ -86,6 +87,6 @@ public final class ProxyProtocol {
         if (length < 16 + addressBytes) {
             return Verdict.MORE;
         }
-        return Verdict.client(sticky.agent.unix.Sockaddr.normalise(java.util.Arrays.copyOfRange(bytes, 16, 16 + addressBytes)));
+        return Verdict.client(IpAddresses.normalise(java.util.Arrays.copyOfRange(bytes, 16, 16 + addressBytes)));
     }
 }

@@ -1,6 +1,7 @@
 package sticky.agent.unix;
 
 import com.sun.jna.Pointer;
+import sticky.agent.common.IpAddresses;
 
 /** Reads the peer address out of a native sockaddr_in or sockaddr_in6, as accept4 fills it. */
 public final class Sockaddr {
@@ -22,7 +23,7 @@ public final class Sockaddr {
         }
         if (family == Libc.AF_INET6) {
             sa.read(8, into, 0, 16);
-            if (isIpv4Mapped(into, 16)) {
+            if (IpAddresses.isIpv4Mapped(into, 16)) {
                 System.arraycopy(into, 12, into, 0, 4);
                 return 4;
             }
@@ -39,27 +40,5 @@ public final class Sockaddr {
     /** sin_port / sin6_port, in network byte order at the same offset in both. */
     public static int port(Pointer sa) {
         return ((sa.getByte(2) & 0xff) << 8) | (sa.getByte(3) & 0xff);
-    }
-
-    /** An IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}) as its 4 IPv4 bytes; any other as it is. */
-    public static byte[] normalise(byte[] address) {
-        return isIpv4Mapped(address) ? java.util.Arrays.copyOfRange(address, 12, 16) : address;
-    }
-
-    public static boolean isIpv4Mapped(byte[] a) {
-        return isIpv4Mapped(a, a.length);
-    }
-
-    /** Whether the first length bytes of a are an IPv4-mapped IPv6 address. */
-    public static boolean isIpv4Mapped(byte[] a, int length) {
-        if (length != 16) {
-            return false;
-        }
-        for (int i = 0; i < 10; i++) {
-            if (a[i] != 0) {
-                return false;
-            }
-        }
-        return a[10] == (byte) 0xff && a[11] == (byte) 0xff;
     }
 }

@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
-import sticky.agent.Protocol;
-import sticky.agent.Protocol.Hello;
-import sticky.agent.Protocol.Ready;
+import sticky.agent.common.Protocol;
+import sticky.agent.common.Protocol.Hello;
+import sticky.agent.common.Protocol.Ready;
 import sticky.agent.unix.UnixSocket;
 
 /**

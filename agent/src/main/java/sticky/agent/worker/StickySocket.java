@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import sticky.agent.Protocol;
-import sticky.agent.Protocol.Handoff;
+import sticky.agent.common.Protocol;
+import sticky.agent.common.Protocol.Handoff;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 

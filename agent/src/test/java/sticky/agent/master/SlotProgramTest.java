@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import sticky.agent.ClientHash;
+import sticky.agent.common.ClientHash;
 import sticky.agent.Options;
 
 /**

@@ -1,4 +1,4 @@
-package sticky.agent;
+package sticky.agent.common;
 
 import java.io.IOException;
 import java.net.InetAddress;

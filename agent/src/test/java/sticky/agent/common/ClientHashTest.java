@@ -1,4 +1,4 @@
-package sticky.agent;
+package sticky.agent.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

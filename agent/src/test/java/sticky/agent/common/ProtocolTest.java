@@ -1,4 +1,4 @@
-package sticky.agent;
+package sticky.agent.common;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,14 +11,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import sticky.agent.Protocol.BindError;
-import sticky.agent.Protocol.BindOk;
-import sticky.agent.Protocol.BindRequest;
-import sticky.agent.Protocol.Handoff;
-import sticky.agent.Protocol.Hello;
-import sticky.agent.Protocol.Message;
-import sticky.agent.Protocol.ProtocolException;
-import sticky.agent.Protocol.Ready;
+import sticky.agent.common.Protocol.BindError;
+import sticky.agent.common.Protocol.BindOk;
+import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.common.Protocol.Handoff;
+import sticky.agent.common.Protocol.Hello;
+import sticky.agent.common.Protocol.Message;
+import sticky.agent.common.Protocol.ProtocolException;
+import sticky.agent.common.Protocol.Ready;
 
 class ProtocolTest {
     static List<Message> samples() throws Exception {

@@ -1,6 +1,5 @@
-package sticky.agent;
+package sticky.agent.common;
 
-import sticky.agent.unix.Sockaddr;
 
 /**
  * Picks a worker slot from a client address. The hash depends only on the
@@ -27,7 +26,7 @@ public final class ClientHash {
 
     /** FNV-1a over the normalised address, then MurmurHash3's finaliser to spread nearby addresses. */
     static int hash(byte[] address, int length) {
-        int from = Sockaddr.isIpv4Mapped(address, length) ? 12 : 0;
+        int from = IpAddresses.isIpv4Mapped(address, length) ? 12 : 0;
         int h = 0x811c9dc5;
         for (int i = from; i < length; i++) {
             h ^= address[i] & 0xff;

@@ -1,0 +1,15 @@
+package sticky.agent.common;
+
+/** What the master tells a worker it starts: the environment that makes a JVM with the agent a worker. */
+public final class Environment {
+    /** The worker's id, 1 to N (its slot + 1), as cluster.worker.id in Node. */
+    public static final String WORKER_ID = "STICKY_WORKER_ID";
+    /** The master's control socket. */
+    public static final String CONTROL = "STICKY_CONTROL";
+    /** The cluster's secret, which every control connection shows first. */
+    public static final String SECRET = "STICKY_SECRET";
+    /** The system property that holds the worker id in a worker. */
+    public static final String ID_PROPERTY = "sticky.worker.id";
+
+    private Environment() {}
+}

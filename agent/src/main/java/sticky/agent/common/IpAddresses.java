@@ -1,0 +1,26 @@
+package sticky.agent.common;
+
+import java.util.Arrays;
+
+/** IPv4-mapped IPv6 addresses ({@code ::ffff:a.b.c.d}) are one client with their IPv4 address: one rule for all. */
+public final class IpAddresses {
+    private IpAddresses() {}
+
+    /** An IPv4-mapped IPv6 address as its 4 IPv4 bytes; any other as it is. */
+    public static byte[] normalise(byte[] address) {
+        return isIpv4Mapped(address, address.length) ? Arrays.copyOfRange(address, 12, 16) : address;
+    }
+
+    /** Whether the first length bytes of a are an IPv4-mapped IPv6 address. */
+    public static boolean isIpv4Mapped(byte[] a, int length) {
+        if (length != 16) {
+            return false;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (a[i] != 0) {
+                return false;
+            }
+        }
+        return a[10] == (byte) 0xff && a[11] == (byte) 0xff;
+    }
+}
