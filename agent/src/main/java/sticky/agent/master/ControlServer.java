@@ -14,7 +14,8 @@ import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.common.Protocol.Hello;
 import sticky.agent.common.Protocol.Message;
 import sticky.agent.common.Protocol.Ready;
-import sticky.agent.master.Listener.Route;
+import sticky.agent.master.listen.Listeners;
+import sticky.agent.master.listen.Route;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.UnixSocket;
@@ -31,27 +32,29 @@ import sticky.agent.unix.UnixSocket;
  */
 final class ControlServer {
     private static final Logger log = Logs.get();
-    /** How long a closed route waits to learn whether its worker died. */
-    private static final long DEATH_WAIT_MS = 1000;
     /** How long a new connection may take to say who it is: a silent one must not hold a thread. */
     static final long FIRST_MESSAGE_MS = 5000;
 
     private final Path path;
     private final byte[] secret;
     private final int workers;
+    private final MasterLoop loop;
     private final Listeners listeners;
-    private final Supervisor supervisor;
+    private final Lifecycle lifecycle;
     private final int uid;
     private int fd = -1;
     private volatile boolean closed;
 
-    ControlServer(Path path, int uid, String secret, int workers, Listeners listeners, Supervisor supervisor) {
+    /** Every event goes to lifecycle and listeners through the loop; this class holds no state of theirs. */
+    ControlServer(Path path, int uid, String secret, int workers, MasterLoop loop, Listeners listeners,
+            Lifecycle lifecycle) {
         this.uid = uid;
         this.path = path;
         this.secret = secret.getBytes(StandardCharsets.UTF_8);
         this.workers = workers;
+        this.loop = loop;
         this.listeners = listeners;
-        this.supervisor = supervisor;
+        this.lifecycle = lifecycle;
     }
 
     void start() throws IOException {
@@ -97,20 +100,22 @@ final class ControlServer {
             Message first = Protocol.decode(UnixSocket.receive(connection, buffer));
             UnixSocket.receiveTimeout(connection, 0);
             if (first instanceof Hello hello && authorized(hello.worker(), hello.secret())) {
-                supervisor.ready(hello.worker(), pid);
+                long helloPid = pid;
+                loop.post(() -> lifecycle.hello(helloPid));
                 UnixSocket.send(connection, Protocol.encode(new Ready()));
             } else if (first instanceof BindRequest request && authorized(request.worker(), request.secret())) {
                 route = bind(request, connection, pid);
                 if (route == null) {
                     return;
                 }
-                byte[] answer = Protocol.encode(new BindOk(route.listener.localAddress(), route.listener.dispatchedByKernel()));
-                int errno = new FdPasser(answer.length).send(connection, route.workerEnd, answer, answer.length);
+                byte[] answer = Protocol.encode(
+                        new BindOk(route.listener().localAddress(), route.listener().dispatchedByKernel()));
+                int errno = new FdPasser(answer.length).send(connection, route.workerEnd(), answer, answer.length);
                 if (errno != 0) {
                     throw new IOException("sending the bind answer: " + Libc.strerror(errno));
                 }
-                listeners.answered(route);
-                supervisor.bound(route);
+                Route answered = route;
+                loop.post(() -> lifecycle.bound(answered));
             } else {
                 log.warn("refused a control connection from pid {}: not a worker of this master ({})", pid,
                         first.getClass().getSimpleName());
@@ -126,8 +131,8 @@ final class ControlServer {
                     e.getMessage());
         } finally {
             if (route != null) {
-                listeners.retire(route); // now: learning whether the worker died takes up to DEATH_WAIT_MS
-                listeners.release(route, supervisor.exits(pid, DEATH_WAIT_MS));
+                Route ended = route;
+                loop.post(() -> lifecycle.lifelineEnded(ended));
             } else {
                 UnixSocket.close(connection);
             }
@@ -137,11 +142,14 @@ final class ControlServer {
     /** Joins or opens the listener; on a bind error, answers with it and returns null. */
     private Route bind(BindRequest request, int connection, long pid) throws IOException {
         try {
-            return listeners.bind(request, connection, pid);
+            int slot = request.worker() - 1; // the worker sends its id, as it has it from its environment
+            return loop.ask(() -> listeners.bind(request, slot, pid, connection));
         } catch (IOException e) {
             UnixSocket.send(connection, Protocol.encode(
                     new BindError(e instanceof BindException, String.valueOf(e.getMessage()))));
             return null;
+        } catch (Exception e) {
+            throw new IOException("binding " + request.address() + ":" + request.port() + ": " + e, e);
         }
     }
 

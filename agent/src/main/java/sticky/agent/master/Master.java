@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
+import sticky.agent.master.listen.Listeners;
 import sticky.agent.JdkAccess;
 import sticky.agent.Logs;
 import sticky.agent.Options;
@@ -31,9 +32,10 @@ public final class Master {
 
     private final Options options;
     private final String secret = newSecret();
+    private final MasterLoop loop = new MasterLoop();
     private final Listeners listeners;
     private final long started = System.nanoTime();
-    private Supervisor supervisor;
+    private Lifecycle lifecycle;
     /** Connections workers accepted from the kernel themselves; the master's own handoffs are in listeners. */
     private SlotCounts accepted;
     private Path directory;
@@ -70,38 +72,61 @@ public final class Master {
         int workers = options.workers();
         List<String> command = WorkerCommand.withJvmOptions(WorkerCommand.ofThisProcess(),
                 ProcessorShare.jvmOptions(options.cpus(), workers));
-        supervisor = new Supervisor(workers, (id, alternate) -> {
+        ProcessSpawner spawner = new ProcessSpawner((slot, generation) -> {
+            int id = slot + 1;
+            boolean alternate = generation % 2 == 0; // odd and even generations get different JDWP and JMX ports
             ProcessBuilder builder = new ProcessBuilder(WorkerCommand.forWorker(command, id, workers, alternate));
             builder.inheritIO();
             builder.environment().put(Environment.WORKER_ID, Integer.toString(id));
             builder.environment().put(Environment.CONTROL, socket.toString());
             builder.environment().put(Environment.SECRET, secret);
             return builder;
-        }, listeners, options.shutdownTimeoutMs());
+        }, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
+        lifecycle = new Lifecycle(workers, spawner, listeners, loop, options.shutdownTimeoutMs());
         if (options.metrics() != null) {
             metrics = new MetricsServer(options.metrics(), this::status);
         }
-        control = new ControlServer(socket, uid, secret, workers, listeners, supervisor);
+        control = new ControlServer(socket, uid, secret, workers, loop, listeners, lifecycle);
         control.start();
         admin = new AdminServer(directory.resolve(ControlPaths.ADMIN), this::command);
         admin.start();
         ClusterBeans.register(workers, this::status, () -> {
-            String refused = supervisor.reload();
+            String refused = reload();
             return refused == null ? "rolling restart started" : refused;
         });
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
-        Signals.onHangup(supervisor::reload);
-        supervisor.startAll();
+        Signals.onHangup(() -> loop.post(lifecycle::reload));
+        loop.post(lifecycle::start);
         MasterHeap.trim();
-        return supervisor.awaitEnd();
+        try {
+            return lifecycle.end().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return 1;
+        }
+    }
+
+    /** Null when a rolling restart started, or why not. */
+    private String reload() {
+        try {
+            return loop.ask(lifecycle::reload);
+        } catch (Exception e) {
+            return "reload failed: " + e.getMessage();
+        }
     }
 
     ClusterStatus status() {
-        List<InetSocketAddress> addresses = listeners.addresses();
+        List<InetSocketAddress> addresses;
+        List<Lifecycle.SlotView> slots;
+        try {
+            addresses = loop.ask(listeners::addresses);
+            slots = loop.ask(lifecycle::view);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
         Set<Integer> ports = addresses.stream().map(InetSocketAddress::getPort).collect(Collectors.toSet());
-        List<ClusterStatus.Worker> workers = supervisor.view().stream()
-                .map(v -> new ClusterStatus.Worker(v.id(), v.pid(), v.state(), v.uptimeMs(), v.restarts(),
-                        listeners.dispatched(v.id()) + accepted.get(v.id() - 1), OpenConnections.count(v.pid(), ports)))
+        List<ClusterStatus.Worker> workers = slots.stream()
+                .map(v -> new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.uptimeMs(), v.restarts(),
+                        listeners.dispatched(v.slot()) + accepted.get(v.slot()), OpenConnections.count(v.pid(), ports)))
                 .collect(Collectors.toList());
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),
@@ -123,7 +148,7 @@ public final class Master {
             case "metrics":
                 return new AdminServer.Answer(0, status().prometheus());
             case "reload": {
-                String refused = supervisor.reload();
+                String refused = reload();
                 return refused == null ? new AdminServer.Answer(0, "rolling restart started\n")
                         : new AdminServer.Answer(1, refused + "\n");
             }
@@ -149,7 +174,7 @@ public final class Master {
     }
 
     private synchronized boolean stopWorkers() {
-        boolean clean = supervisor == null || supervisor.stop();
+        boolean clean = lifecycle == null || stopLifecycle();
         if (metrics != null) {
             metrics.close();
             metrics = null;
@@ -171,6 +196,18 @@ public final class Master {
             directory = null;
         }
         return clean;
+    }
+
+    /** Waits for the workers to stop: they have the shutdown timeout, then SIGKILL, then a little for the kernel. */
+    private boolean stopLifecycle() {
+        try {
+            return loop.ask(lifecycle::stop).get(options.shutdownTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.error("stopping the workers: {}", e.toString());
+            return false;
+        } finally {
+            loop.shutdown();
+        }
     }
 
     private static String newSecret() {

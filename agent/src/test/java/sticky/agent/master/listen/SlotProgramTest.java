@@ -1,4 +1,4 @@
-package sticky.agent.master;
+package sticky.agent.master.listen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package sticky.agent.master;
+package sticky.agent.master.listen;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
@@ -70,24 +70,10 @@ final class SlotSockets {
         return fds[slot];
     }
 
-    /**
-     * Sends each slot's new connections to its own socket if it has a live
-     * worker, else to the next slot that has one (the master's rule for its
-     * own dispatch); with none live, each to its own, to wait there.
-     */
-    synchronized void route(boolean[] live) throws IOException {
+    /** Queues each slot's new connections on the socket of slot target[slot]. */
+    synchronized void route(int[] target) throws IOException {
         if (closed) {
             return;
-        }
-        int[] target = new int[live.length];
-        for (int slot = 0; slot < live.length; slot++) {
-            target[slot] = slot;
-            for (int i = 0; i < live.length; i++) {
-                if (live[(slot + i) % live.length]) {
-                    target[slot] = (slot + i) % live.length;
-                    break;
-                }
-            }
         }
         ByteBuffer program = SlotProgram.build(target);
         // struct sock_fprog {unsigned short len; struct sock_filter *filter;}

@@ -1,4 +1,4 @@
-package sticky.agent.master;
+package sticky.agent.master.listen;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,4 +1,4 @@
-package sticky.agent.master;
+package sticky.agent.master.listen;
 
 import com.sun.jna.Memory;
 import java.util.ArrayList;
@@ -8,7 +8,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
-import sticky.agent.master.Listener.Pending;
 import sticky.agent.route.Router;
 import sticky.agent.route.Verdict;
 import sticky.agent.unix.Libc;
@@ -27,6 +26,9 @@ final class Peeker {
     static final long TIMEOUT_MS = 1000;
     /** Connections with part of a header are looked at again this often (poll cannot wait for "more"). */
     private static final int TICK_MS = 10;
+
+    /** An accepted connection waiting to be routed: its descriptor and its TCP peer. */
+    record Pending(int fd, byte[] address, int port) {}
 
     private static final class Waiting {
         final Pending connection;

@@ -1,0 +1,414 @@
+package sticky.agent.master;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import sticky.agent.Logs;
+import sticky.agent.master.listen.Route;
+import sticky.agent.master.listen.Routing;
+
+/**
+ * The one owner of the master's state: the slots, the worker processes, which
+ * process serves each slot, and the rolling-restart and stop sequences. Each
+ * public method is an event and runs on the master's loop ({@link MasterLoop}),
+ * as in unicorn's master loop: nothing else touches the table, so nothing is
+ * locked, and each rule is a short method over it. Slots are 0-based; ids
+ * (slot + 1) appear only in logs and status.
+ */
+final class Lifecycle {
+    private static final Logger log = Logs.get();
+    /** A worker that dies sooner than this after its start backs its slot off. */
+    static final long YOUNG_MS = 10_000;
+    static final long FIRST_BACKOFF_MS = 100;
+    static final long MAX_BACKOFF_MS = 30_000;
+    /** Failures at start (dead young, before serving) in a row, in every slot, after which the cluster gives up. */
+    static final int GIVE_UP_AFTER = 3;
+    static final long REPLACEMENT_START_MS = 120_000;
+    /** How long a closed lifeline waits to learn whether its worker died, before it counts as a closed socket. */
+    static final long DEATH_WAIT_MS = 1000;
+
+    private final Spawner spawner;
+    private final Routing routing;
+    private final Timers timers;
+    private final long shutdownTimeoutMs;
+    private final Slot[] slots;
+    /** Every process started and not yet reaped, by pid. */
+    private final Map<Long, Worker> workers = new HashMap<>();
+    private final CompletableFuture<Integer> end = new CompletableFuture<>();
+    private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
+    private boolean stopping;
+    private boolean cleanStop = true;
+    private boolean reloading;
+
+    Lifecycle(int slots, Spawner spawner, Routing routing, Timers timers, long shutdownTimeoutMs) {
+        this.spawner = spawner;
+        this.routing = routing;
+        this.timers = timers;
+        this.shutdownTimeoutMs = shutdownTimeoutMs;
+        this.slots = new Slot[slots];
+        for (int i = 0; i < slots; i++) {
+            this.slots[i] = new Slot(i);
+        }
+    }
+
+    /** Completes when the cluster ends by itself: 0 when every worker finished with 0, 1 when it gave up. */
+    CompletableFuture<Integer> end() {
+        return end;
+    }
+
+    void start() {
+        for (Slot slot : slots) {
+            if (!serveWith(slot, spawn(slot, "started"))) {
+                end.complete(1); // the JVM cannot start a copy of itself: nothing would ever serve
+                return;
+            }
+        }
+    }
+
+    /** A worker said hello: its agent is installed and the application is starting. */
+    void hello(long pid) {
+        Worker w = workers.get(pid);
+        if (w != null) {
+            w.ready = true;
+            takeOverIfUp(slots[w.slot]);
+        }
+    }
+
+    /** A worker has the answer to its bind: the route goes live if it is its slot's serving process. */
+    void bound(Route route) {
+        routing.answered(route);
+        Worker w = workers.get(route.pid());
+        if (w == null) {
+            return;
+        }
+        Slot slot = slots[w.slot];
+        if (w == slot.current) {
+            routing.goLive(route);
+            serving(slot);
+        } else {
+            takeOverIfUp(slot);
+        }
+    }
+
+    /** A route's lifeline ended: its slot's clients go elsewhere now; is it a closed socket or a dead worker? */
+    void lifelineEnded(Route route) {
+        routing.retire(route);
+        Worker w = workers.get(route.pid());
+        if (w == null) {
+            routing.release(route, true);
+            return;
+        }
+        w.closedRoutes.add(route);
+        timers.after(DEATH_WAIT_MS, () -> {
+            if (w.closedRoutes.remove(route)) {
+                routing.release(route, false); // still alive: the application closed its server socket
+            }
+        });
+    }
+
+    /** A process ended (reaped). */
+    void exited(long pid, int code) {
+        Worker w = workers.remove(pid);
+        if (w == null) {
+            return;
+        }
+        w.closedRoutes.forEach(r -> routing.release(r, true));
+        w.closedRoutes.clear();
+        Slot slot = slots[w.slot];
+        if (stopping) {
+            if (workers.isEmpty()) {
+                finishStop();
+            }
+        } else if (w == slot.replacement) {
+            replacementFailed(slot, "exited with code " + code);
+        } else if (w == slot.current) {
+            slot.current = null;
+            currentExited(slot, w, code);
+        } else if (w.leaving && reloading) {
+            replaceFrom(slot.index + 1); // the old process of a rolling restart is gone: on to the next slot
+        }
+    }
+
+    private void currentExited(Slot slot, Worker w, int code) {
+        if (slot.replacement != null) {
+            log.warn("worker {} (pid {}) exited with code {} during its replacement; pid {} takes its slot",
+                    slot.id(), w.pid(), code, slot.replacement.pid());
+            takeOver(slot);
+            if (reloading) {
+                replaceFrom(slot.index + 1); // its old process is gone: nothing to wait for
+            }
+            return;
+        }
+        if (code == 0) {
+            finished(slot, w);
+            return;
+        }
+        long livedMs = timers.now() - w.startedAt;
+        boolean young = livedMs < YOUNG_MS;
+        slot.backoffMs = young ? Math.min(Math.max(slot.backoffMs * 2, FIRST_BACKOFF_MS), MAX_BACKOFF_MS) : 0;
+        if (young && !w.served) {
+            slot.startFailures++;
+        }
+        if (Arrays.stream(slots).allMatch(s -> s.finished || s.startFailures >= GIVE_UP_AFTER)) {
+            log.error("worker {} (pid {}) exited with code {}; every worker keeps failing at start, giving up",
+                    slot.id(), w.pid(), code);
+            end.complete(1);
+            return;
+        }
+        log.warn("worker {} (pid {}) exited with code {} after {} ms; restarting it in {} ms", slot.id(), w.pid(),
+                code, livedMs, slot.backoffMs);
+        timers.after(slot.backoffMs, () -> restart(slot, "restarted"));
+    }
+
+    private void finished(Slot slot, Worker w) {
+        slot.finished = true;
+        log.info("worker {} (pid {}) finished with exit code 0; not restarted", slot.id(), w.pid());
+        routing.closeEmpty();
+        if (Arrays.stream(slots).allMatch(s -> s.finished)) {
+            log.info("every worker has finished; master stops");
+            end.complete(0);
+        }
+    }
+
+    /** Starts the slot's serving process, unless it has one (or a replacement that took it) by now. */
+    private void restart(Slot slot, String what) {
+        if (stopping || slot.current != null || slot.finished) {
+            return;
+        }
+        if (serveWith(slot, spawn(slot, what))) {
+            slot.restarts++;
+        } else {
+            timers.after(MAX_BACKOFF_MS, () -> restart(slot, what));
+        }
+    }
+
+    /** w, if there is one, becomes the process that serves slot. */
+    private static boolean serveWith(Slot slot, Worker w) {
+        slot.current = w;
+        if (w != null) {
+            slot.generation = w.generation;
+        }
+        return w != null;
+    }
+
+    /**
+     * The next process of slot, one generation on from the serving one's (odd
+     * and even generations get different JDWP and JMX ports), or null.
+     */
+    private Worker spawn(Slot slot, String what) {
+        int generation = slot.generation + 1;
+        try {
+            Worker w = new Worker(spawner.spawn(slot.index, generation), slot.index, generation, timers.now());
+            workers.put(w.pid(), w);
+            log.info("worker {} {}, pid {}", slot.id(), what, w.pid());
+            return w;
+        } catch (IOException e) {
+            log.error("worker {} could not be {}: {}", slot.id(), what, e.getMessage());
+            return null;
+        }
+    }
+
+    /** The slot's process serves: its failures at start are behind it. */
+    private void serving(Slot slot) {
+        slot.current.served = true;
+        slot.startFailures = 0;
+    }
+
+    /** SIGHUP: replaces every worker, one at a time, without refusing a connection. Null, or why not. */
+    String reload() {
+        if (stopping || reloading) {
+            String why = "reload ignored: " + (stopping ? "the cluster is stopping" : "a rolling restart is running");
+            log.warn(why);
+            return why;
+        }
+        reloading = true;
+        log.info("rolling restart of {} workers", slots.length);
+        replaceFrom(0);
+        return null;
+    }
+
+    /** Starts the replacement of the first slot from index on that has a serving process. */
+    private void replaceFrom(int index) {
+        for (int i = index; i < slots.length; i++) {
+            Slot slot = slots[i];
+            if (slot.finished || slot.current == null) {
+                continue; // restarting after a crash: it starts from what is on disk now anyway
+            }
+            Worker next = spawn(slot, "starting as a replacement");
+            if (next == null) {
+                stopReload();
+                return;
+            }
+            slot.replacement = next;
+            timers.after(REPLACEMENT_START_MS, () -> {
+                if (slot.replacement == next) {
+                    replacementFailed(slot, "did not bind its listeners in " + REPLACEMENT_START_MS + " ms");
+                }
+            });
+            return;
+        }
+        log.info("rolling restart done");
+        reloading = false;
+    }
+
+    /** Ready, and bound everywhere the serving process is bound: then the replacement can take over. */
+    private void takeOverIfUp(Slot slot) {
+        Worker next = slot.replacement;
+        if (next != null && next.ready && routing.covers(next.pid(), slot.current.pid())) {
+            Worker old = slot.current;
+            takeOver(slot);
+            log.info("worker {}: pid {} took over from pid {}; stopping the old one", slot.id(), next.pid(), old.pid());
+            leave(old);
+        }
+    }
+
+    private void takeOver(Slot slot) {
+        Worker next = slot.replacement;
+        slot.replacement = null;
+        serveWith(slot, next);
+        slot.restarts++;
+        slot.backoffMs = 0;
+        routing.promote(slot.index, next.pid());
+        serving(slot);
+    }
+
+    private void replacementFailed(Slot slot, String why) {
+        Worker next = slot.replacement;
+        slot.replacement = null;
+        next.process.kill();
+        log.error("worker {}: replacement pid {} {}; pid {} keeps serving", slot.id(), next.pid(), why,
+                slot.current.pid());
+        stopReload();
+    }
+
+    private void stopReload() {
+        log.error("rolling restart stopped; the remaining workers keep running");
+        reloading = false;
+    }
+
+    /** SIGTERM now, SIGKILL after the shutdown timeout. */
+    private void leave(Worker w) {
+        w.leaving = true;
+        w.process.terminate();
+        timers.after(shutdownTimeoutMs, () -> {
+            if (workers.get(w.pid()) == w) {
+                log.warn("pid {} did not stop within {} ms; killed", w.pid(), shutdownTimeoutMs);
+                w.process.kill();
+                cleanStop &= !stopping;
+            }
+        });
+    }
+
+    /**
+     * SIGTERM, SIGINT, or the cluster's end: the port closes first; the
+     * workers' server sockets stay open while their shutdown hooks run (a
+     * blocked accept sees no error from sticky, as without it) and close once
+     * every process is gone. Completes with whether all stopped in time.
+     */
+    CompletableFuture<Boolean> stop() {
+        if (!stopping) {
+            stopping = true;
+            reloading = false;
+            routing.stopAccepting();
+            List<Worker> all = new ArrayList<>(workers.values());
+            all.stream().filter(w -> !w.leaving).forEach(this::leave);
+            if (workers.isEmpty()) {
+                finishStop();
+            }
+        }
+        return stopped;
+    }
+
+    private void finishStop() {
+        routing.closeAll();
+        stopped.complete(cleanStop);
+    }
+
+    /** One slot as the operator sees it; pid -1 when it has no process. */
+    record SlotView(int slot, long pid, String state, long uptimeMs, int restarts) {}
+
+    List<SlotView> view() {
+        List<SlotView> view = new ArrayList<>();
+        for (Slot slot : slots) {
+            Worker w = slot.current;
+            String state = slot.finished ? "finished" : w == null ? "restarting" : w.ready ? "running" : "starting";
+            view.add(new SlotView(slot.index, w == null ? -1 : w.pid(), state,
+                    w == null ? 0 : timers.now() - w.startedAt, slot.restarts));
+        }
+        return view;
+    }
+
+    /** Starts worker processes: the seam that unit tests fill with fakes. */
+    interface Spawner {
+        WorkerProcess spawn(int slot, int generation) throws IOException;
+    }
+
+    interface WorkerProcess {
+        long pid();
+
+        /** SIGTERM. */
+        void terminate();
+
+        /** SIGKILL. */
+        void kill();
+    }
+
+    /** Events later, on the loop, and the loop's clock in milliseconds. */
+    interface Timers {
+        void after(long delayMs, Runnable event);
+
+        long now();
+    }
+
+    private static final class Slot {
+        final int index;
+        /** The process that serves the slot (or is starting to), or null while it restarts or once finished. */
+        Worker current;
+        /** A rolling restart's new process, until it takes over. */
+        Worker replacement;
+        /** The generation of the serving process. */
+        int generation;
+        int restarts;
+        int startFailures;
+        long backoffMs;
+        boolean finished;
+
+        Slot(int index) {
+            this.index = index;
+        }
+
+        int id() {
+            return index + 1;
+        }
+    }
+
+    /** One process in the table. */
+    private static final class Worker {
+        final WorkerProcess process;
+        final int slot;
+        final int generation;
+        final long startedAt;
+        boolean ready;
+        boolean served;
+        /** Sent SIGTERM: a rolling restart's old process, or any process at a stop. */
+        boolean leaving;
+        /** Routes whose lifeline ended while the process still ran. */
+        final List<Route> closedRoutes = new ArrayList<>();
+
+        Worker(WorkerProcess process, int slot, int generation, long startedAt) {
+            this.process = process;
+            this.slot = slot;
+            this.generation = generation;
+            this.startedAt = startedAt;
+        }
+
+        long pid() {
+            return process.pid();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package sticky.agent.master;
+
+import java.io.IOException;
+import java.util.function.BiFunction;
+
+/** Starts worker JVMs and reports each one's exit, with its code, to onExit (off the loop: it posts). */
+final class ProcessSpawner implements Lifecycle.Spawner {
+    /** What a process exit is told with: its pid and exit code. */
+    interface Exits {
+        void exited(long pid, int code);
+    }
+
+    private final BiFunction<Integer, Integer, ProcessBuilder> command;
+    private final Exits onExit;
+
+    /** command: the worker command for a slot and a generation. */
+    ProcessSpawner(BiFunction<Integer, Integer, ProcessBuilder> command, Exits onExit) {
+        this.command = command;
+        this.onExit = onExit;
+    }
+
+    @Override
+    public Lifecycle.WorkerProcess spawn(int slot, int generation) throws IOException {
+        Process process = command.apply(slot, generation).start();
+        process.onExit().thenRun(() -> onExit.exited(process.pid(), process.exitValue()));
+        return new Lifecycle.WorkerProcess() {
+            @Override
+            public long pid() {
+                return process.pid();
+            }
+
+            @Override
+            public void terminate() {
+                process.destroy();
+            }
+
+            @Override
+            public void kill() {
+                process.destroyForcibly();
+            }
+        };
+    }
+}

@@ -1,0 +1,30 @@
+package sticky.agent.master.listen;
+
+import java.net.InetSocketAddress;
+
+/**
+ * How a listener's connections reach its workers: {@link KernelDispatch}
+ * (the kernel queues each on its slot's listening socket) or
+ * {@link MasterDispatch} (the master accepts each and passes the socket on).
+ * The listener decides which worker is live; a dispatch only follows.
+ */
+interface Dispatch {
+    InetSocketAddress localAddress();
+
+    /** Whether workers accept from their slot's listening socket themselves. */
+    boolean byKernel();
+
+    /** The descriptor a new route of slot gives its worker; the master keeps its own copy. */
+    int attach(int slot) throws java.io.IOException;
+
+    /** Slot s's new clients go to live[s]'s worker, or the next live one's ({@link NextLive}); live is never changed after. */
+    void steer(Route[] live);
+
+    /** The route is gone: what was queued to its worker and never accepted goes to another worker, if handOn, or is closed. */
+    void detach(Route route, boolean handOn);
+
+    /** Closes the listening socket(s); the workers' ends stay open until {@link #close}. */
+    void stopAccepting();
+
+    void close();
+}

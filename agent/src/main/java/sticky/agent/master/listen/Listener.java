@@ -1,0 +1,179 @@
+package sticky.agent.master.listen;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import sticky.agent.Logs;
+import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.route.Router;
+import sticky.agent.unix.Libc;
+
+/**
+ * One address the workers bound: the real listening socket(s) the master
+ * owns for them, a route per worker process that bound it, and which route
+ * is each slot's live one. Its {@link Dispatch} follows the live table: a
+ * slot without a live route gives its clients to the next live slot, so the
+ * clients of the other slots never move. Used on the master's loop only.
+ */
+public final class Listener {
+    private static final Logger log = Logs.get();
+    static final int BACKLOG = 1024;
+
+    private final Dispatch dispatch;
+    private final List<Route> routes = new ArrayList<>();
+    private Route[] live;
+    private boolean stopped;
+
+    private Listener(Dispatch dispatch, int slots) {
+        this.dispatch = dispatch;
+        this.live = new Route[slots];
+    }
+
+    /**
+     * Binds the real socket(s) as the application asked; the JDK's own
+     * BindException on failure. With kernel dispatch (by client address only)
+     * one socket per slot, unless the application shares the port itself with
+     * SO_REUSEPORT: its sockets and the slots' would be one reuseport group.
+     */
+    static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch)
+            throws IOException {
+        int slots = dispatched.length();
+        if (kernelDispatch && router.mode() == Router.Mode.IP && !request.reusePort()) {
+            KernelDispatch kernel = KernelDispatch.open(request, slots, BACKLOG);
+            if (kernel != null) {
+                log.info("listening on {}, dispatched by the kernel", kernel.localAddress());
+                return new Listener(kernel, slots);
+            }
+        }
+        // With SO_REUSEPORT the application binds this port more than once (one listener per index
+        // here), as it may without sticky; the kernel spreads connections over the listeners.
+        ServerSocketChannel channel = bind(request, request.port(), request.reusePort(), BACKLOG);
+        try {
+            MasterDispatch master = new MasterDispatch(channel, dispatched, router);
+            log.info("listening on {}", master.localAddress());
+            return new Listener(master, slots);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** A listening channel bound as the request asks, on port, with SO_REUSEPORT or not. */
+    static ServerSocketChannel bind(BindRequest request, int port, boolean reusePort, int backlog) throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open(
+                request.family() == 4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
+        try {
+            if (request.receiveBuffer() > 0) {
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, request.receiveBuffer());
+            }
+            channel.setOption(StandardSocketOptions.SO_REUSEPORT, reusePort);
+            channel.bind(new InetSocketAddress(request.address(), port), backlog);
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    public InetSocketAddress localAddress() {
+        return dispatch.localAddress();
+    }
+
+    /** Whether workers accept from their slot's socket themselves. */
+    public boolean dispatchedByKernel() {
+        return dispatch.byKernel();
+    }
+
+    Route add(int slot, long pid, int lifeline) throws IOException {
+        Route route = new Route(this, slot, pid, lifeline, dispatch.attach(slot));
+        routes.add(route);
+        return route;
+    }
+
+    /** Makes route its slot's live route, once its worker has the bind answer. */
+    void goLive(Route route) {
+        if (route.answered && routes.contains(route) && live[route.slot] != route) {
+            live[route.slot] = route;
+            steer();
+        }
+    }
+
+    /** Makes the route of process pid its slot's live route, if it has one here. */
+    void promote(int slot, long pid) {
+        for (Route route : routes) {
+            if (route.slot == slot && route.pid == pid) {
+                goLive(route);
+            }
+        }
+    }
+
+    boolean hasRouteOf(long pid, boolean answered) {
+        return routes.stream().anyMatch(r -> r.pid == pid && (r.answered || !answered));
+    }
+
+    boolean isOnly(Route route) {
+        return routes.size() == 1 && routes.get(0) == route;
+    }
+
+    boolean isEmpty() {
+        return routes.isEmpty();
+    }
+
+    /** The route's slot sends its clients elsewhere (the next live slot), if the route was live. */
+    void retire(Route route) {
+        if (live[route.slot] == route) {
+            live[route.slot] = null;
+            steer();
+        }
+    }
+
+    /** Removes the route; what was queued to its worker goes to another, if handOn, or is closed. */
+    void remove(Route route, boolean handOn) {
+        if (routes.remove(route)) {
+            retire(route);
+            dispatch.detach(route, handOn);
+            Libc.close(route.lifeline);
+        }
+    }
+
+    private void steer() {
+        if (log.isDebugEnabled()) {
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < live.length; i++) {
+                if (live[i] != null) {
+                    ids.add(i + 1);
+                }
+            }
+            log.debug("listener {}: slots with a live worker: {}", localAddress(), ids);
+        }
+        dispatch.steer(live.clone());
+    }
+
+    /**
+     * Stops accepting and closes the listening socket(s), once; the workers'
+     * routes stay, so their server sockets stay as they were (a blocked accept
+     * stays blocked, as it would without sticky) until {@link #close}.
+     */
+    void stopAccepting() {
+        if (!stopped) {
+            stopped = true;
+            dispatch.stopAccepting();
+            log.info("closed listener on {}", localAddress());
+        }
+    }
+
+    /** Stops accepting, and closes every route with what is still queued on it. */
+    void close() {
+        stopAccepting();
+        for (Route route : new ArrayList<>(routes)) {
+            remove(route, false);
+        }
+        dispatch.close();
+    }
+}

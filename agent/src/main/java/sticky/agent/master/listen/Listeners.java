@@ -1,0 +1,116 @@
+package sticky.agent.master.listen;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.stream.Collectors;
+import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.route.Router;
+
+/**
+ * The master's listeners by what workers asked for, as in Node's cluster: the
+ * first bind of an address and port opens the listener, later ones join it.
+ * Port 0 is one shared ephemeral port per address (and per index, so an
+ * application binding port 0 twice gets two ports). When the application
+ * closes its last server socket on a listener, the listener closes; when its
+ * worker died instead, the listener stays for the worker's successor. Used
+ * on the master's loop only, but for {@link #dispatched}.
+ */
+public final class Listeners implements Routing {
+    private record Key(int family, InetAddress address, int port, int index) {}
+
+    private final Map<Key, Listener> byKey = new HashMap<>();
+    /** Connections the master handed to each slot's workers, over all listeners. */
+    private final AtomicLongArray dispatched;
+    private final Router router;
+    private final boolean kernelDispatch;
+
+    public Listeners(int slots, Router router, boolean kernelDispatch) {
+        this.router = router;
+        this.kernelDispatch = kernelDispatch;
+        this.dispatched = new AtomicLongArray(slots);
+    }
+
+    /** Connections the master handed to slot's workers; safe from any thread. */
+    public long dispatched(int slot) {
+        return dispatched.get(slot);
+    }
+
+    public List<InetSocketAddress> addresses() {
+        return byKey.values().stream().map(Listener::localAddress).collect(Collectors.toList());
+    }
+
+    /** Joins or opens the listener; the route is not live until it is answered and goes live. */
+    public Route bind(BindRequest request, int slot, long pid, int lifeline) throws IOException {
+        Key key = new Key(request.family(), request.address(), request.port(), request.index());
+        Listener listener = byKey.get(key);
+        if (listener == null) {
+            listener = Listener.open(request, dispatched, router, kernelDispatch);
+            byKey.put(key, listener);
+        }
+        return listener.add(slot, pid, lifeline);
+    }
+
+    @Override
+    public void answered(Route route) {
+        route.answered = true;
+    }
+
+    @Override
+    public void goLive(Route route) {
+        route.listener.goLive(route);
+    }
+
+    @Override
+    public void promote(int slot, long pid) {
+        byKey.values().forEach(l -> l.promote(slot, pid));
+    }
+
+    @Override
+    public boolean covers(long next, long previous) {
+        return byKey.values().stream().allMatch(l -> !l.hasRouteOf(previous, false) || l.hasRouteOf(next, true));
+    }
+
+    @Override
+    public void retire(Route route) {
+        route.listener.retire(route);
+    }
+
+    @Override
+    public void release(Route route, boolean workerDied) {
+        Listener listener = route.listener;
+        // The application closed its last server socket here: no worker is left to take what was queued.
+        boolean closing = !workerDied && listener.isOnly(route) && byKey.containsValue(listener);
+        listener.remove(route, !closing);
+        if (closing) {
+            byKey.values().remove(listener);
+            listener.close();
+        }
+    }
+
+    @Override
+    public void closeEmpty() {
+        for (Listener listener : new ArrayList<>(byKey.values())) {
+            if (listener.isEmpty()) {
+                byKey.values().remove(listener);
+                listener.close();
+            }
+        }
+    }
+
+    @Override
+    public void stopAccepting() {
+        byKey.values().forEach(Listener::stopAccepting);
+    }
+
+    @Override
+    public void closeAll() {
+        byKey.values().forEach(Listener::close);
+        byKey.clear();
+    }
+}

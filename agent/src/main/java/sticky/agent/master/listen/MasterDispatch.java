@@ -1,0 +1,274 @@
+package sticky.agent.master.listen;
+
+import com.sun.jna.Memory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import sticky.agent.JdkAccess;
+import sticky.agent.Logs;
+import sticky.agent.common.ClientHash;
+import sticky.agent.common.Protocol;
+import sticky.agent.master.listen.HandoffChannel.Unaccepted;
+import sticky.agent.master.listen.Peeker.Pending;
+import sticky.agent.route.Router;
+import sticky.agent.unix.FdPasser;
+import sticky.agent.unix.Libc;
+import sticky.agent.unix.Sockaddr;
+
+/**
+ * The master dispatches: its thread accepts, hashes the client address to a
+ * slot and passes the socket to that slot's live worker (or the next live
+ * one's) over its {@link HandoffChannel}; it never reads a byte of the
+ * connection. With no live worker at all, it stops accepting and connections
+ * wait in the kernel's backlog for a worker to come (back). The accept thread
+ * reads only an immutable snapshot of the live slots, which {@link #steer}
+ * replaces whole.
+ */
+final class MasterDispatch implements Dispatch {
+    private static final Logger log = Logs.get();
+
+    /** What a thread needs to hand sockets over without allocating: native buffers, a payload buffer. */
+    private static final class Sender {
+        final FdPasser passer = new FdPasser();
+        final byte[] payload = new byte[Protocol.MAX_HANDOFF];
+    }
+
+    private static final ThreadLocal<Sender> SENDERS = ThreadLocal.withInitial(Sender::new);
+
+    /** The live slots: each slot's channel (null: no live worker) and where its clients go. */
+    private record Live(HandoffChannel[] channels, int[] target) {}
+
+    private final ServerSocketChannel channel;
+    private final int fd;
+    private final InetSocketAddress local;
+    private final AtomicLongArray dispatched;
+    private final Router router;
+    private final Peeker peeker;
+    private final Thread acceptor;
+    private final AtomicLong roundRobin = new AtomicLong();
+    /** Each route's channel, by the worker end's descriptor number; on the master's loop only. */
+    private final Map<Integer, HandoffChannel> channels = new HashMap<>();
+    private volatile Live live;
+    private volatile boolean closing;
+
+    MasterDispatch(ServerSocketChannel channel, AtomicLongArray dispatched, Router router) throws IOException {
+        this.channel = channel;
+        this.fd = JdkAccess.channelFd(channel);
+        this.local = (InetSocketAddress) channel.getLocalAddress();
+        this.dispatched = dispatched;
+        this.router = router;
+        int slots = dispatched.length();
+        this.live = new Live(new HandoffChannel[slots], NextLive.targets(new boolean[slots]));
+        this.peeker = router.mode() != Router.Mode.PROXY && router.mode() != Router.Mode.HEADER ? null
+                : new Peeker(router, this::route, "sticky-peeker-" + local.getPort());
+        this.acceptor = new Thread(this::acceptLoop, "sticky-listener-" + local.getPort());
+        this.acceptor.setDaemon(true);
+        this.acceptor.start();
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public boolean byKernel() {
+        return false;
+    }
+
+    @Override
+    public int attach(int slot) throws IOException {
+        HandoffChannel handoff = new HandoffChannel();
+        channels.put(handoff.workerEnd, handoff);
+        return handoff.workerEnd;
+    }
+
+    @Override
+    public void steer(Route[] routes) {
+        HandoffChannel[] bySlot = new HandoffChannel[routes.length];
+        boolean[] alive = new boolean[routes.length];
+        for (int i = 0; i < routes.length; i++) {
+            bySlot[i] = routes[i] == null ? null : channels.get(routes[i].workerEnd);
+            alive[i] = bySlot[i] != null;
+        }
+        synchronized (this) {
+            live = new Live(bySlot, NextLive.targets(alive));
+            notifyAll(); // the accept thread may be waiting for a live worker
+        }
+    }
+
+    @Override
+    public void detach(Route route, boolean handOn) {
+        HandoffChannel handoff = channels.remove(route.workerEnd);
+        if (handoff == null) {
+            return;
+        }
+        List<Unaccepted> unaccepted = handoff.close();
+        if (handOn) {
+            redispatch(unaccepted, route.slot);
+        } else {
+            unaccepted.forEach(u -> Libc.close(u.fd())); // no worker is left to take them
+        }
+    }
+
+    /** Hands sockets a worker of slot never accepted to the slot's live worker now, or the next live one. */
+    private void redispatch(List<Unaccepted> connections, int slot) {
+        for (Unaccepted u : connections) {
+            if (!dispatch(u.fd(), u.payload(), u.payload().length, slot, SENDERS.get().passer)) {
+                log.warn("a connection to {} was lost with its worker: no other worker took it", local);
+                Libc.close(u.fd());
+            }
+        }
+        if (!connections.isEmpty()) {
+            log.info("handed {} unaccepted connection(s) to {} to other workers", connections.size(), local);
+        }
+    }
+
+    @Override
+    public void stopAccepting() {
+        synchronized (this) {
+            if (closing) {
+                return; // never twice: the descriptor number may belong to another socket by now
+            }
+            closing = true;
+            notifyAll();
+        }
+        // A thread blocked in accept4 does not wake when its descriptor is closed; shutdown wakes it.
+        Libc.shutdown(fd, Libc.SHUT_RDWR);
+        try {
+            acceptor.join(1000);
+            if (peeker != null) {
+                peeker.close();
+            }
+            channel.close();
+        } catch (IOException e) {
+            log.warn("closing listener {}: {}", local, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        for (HandoffChannel handoff : channels.values()) {
+            handoff.close().forEach(u -> Libc.close(u.fd()));
+        }
+        channels.clear();
+        steer(new Route[live.channels().length]);
+    }
+
+    /** Called before every accept: a plain loop, no allocation. */
+    private synchronized boolean awaitLiveWorker() throws InterruptedException {
+        while (!closing && live.target()[0] < 0) {
+            wait();
+        }
+        return !closing;
+    }
+
+    /**
+     * Accepts, hashes and hands over, allocating nothing per connection (so
+     * that the master, under any load, does not grow its heap): the peer is
+     * read into one buffer and the Handoff written into another. Connections
+     * from a trusted proxy, whose first bytes name the client, go to the
+     * {@link Peeker} instead.
+     */
+    private void acceptLoop() {
+        byte[] peekBuffer = peeker == null ? null : new byte[router.window()];
+        byte[] peer = new byte[16];
+        try (Memory sockaddr = new Memory(Sockaddr.MAX_SIZE); Memory length = new Memory(4)) {
+            while (awaitLiveWorker()) {
+                length.setInt(0, Sockaddr.MAX_SIZE);
+                int client = Libc.accept4(fd, sockaddr, length, Libc.SOCK_CLOEXEC);
+                if (client < 0) {
+                    int errno = Libc.errno();
+                    if (closing) {
+                        return;
+                    }
+                    if (errno == Libc.EINTR || errno == Libc.ECONNABORTED) {
+                        continue;
+                    }
+                    if (errno == Libc.EMFILE || errno == Libc.ENFILE) {
+                        log.warn("out of file descriptors accepting on {}; retrying", local);
+                        Thread.sleep(50); // back off: the condition clears only as connections close
+                        continue;
+                    }
+                    log.error("accept on {} failed: {}; listener stopped", local, Libc.strerror(errno));
+                    return;
+                }
+                int peerLength = Sockaddr.address(sockaddr, peer);
+                if (peerLength == 0) {
+                    Libc.close(client);
+                    continue;
+                }
+                int port = Sockaddr.port(sockaddr);
+                if (peeker != null) {
+                    byte[] address = Arrays.copyOf(peer, peerLength);
+                    if (router.peeks(address)) {
+                        peeker.route(new Pending(client, address, port), peekBuffer);
+                        continue;
+                    }
+                }
+                route(client, peer, peerLength, port, peer, peerLength);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Routes a connection the Peeker has read the client of. */
+    private void route(Pending connection, byte[] client) {
+        byte[] peer = connection.address();
+        route(connection.fd(), peer, peer.length, connection.port(), client, client.length);
+    }
+
+    /**
+     * Hands the connection to the worker of client's slot (or the next live
+     * one); closes it if none takes it. client is the TCP peer, or the client
+     * a trusted proxy named; the Handoff reports the TCP peer.
+     */
+    private void route(int fd, byte[] peer, int peerLength, int port, byte[] client, int clientLength) {
+        Sender sender = SENDERS.get();
+        int payloadLength = Protocol.handoff(peer, peerLength, port, sender.payload);
+        int slots = dispatched.length();
+        int slot = router.mode() == Router.Mode.ROUND_ROBIN ? (int) (roundRobin.getAndIncrement() % slots)
+                : ClientHash.slot(client, clientLength, slots);
+        if (!dispatch(fd, sender.payload, payloadLength, slot, sender.passer)) {
+            log.warn("no worker took a connection on {}; closed it", local);
+            Libc.close(fd);
+        }
+    }
+
+    /**
+     * Sends the socket to the worker slot's clients go to, or to the next
+     * live one after it that takes it. Once sent, the master's own copy is
+     * closed: the worker's queue holds it now, and the master can take it back
+     * from there (see {@link HandoffChannel}).
+     */
+    private boolean dispatch(int fd, byte[] payload, int payloadLength, int slot, FdPasser passer) {
+        Live now = live;
+        int first = now.target()[slot];
+        if (first < 0) {
+            return false;
+        }
+        int s = first;
+        do {
+            int errno = now.channels()[s].pass(passer, fd, payload, payloadLength);
+            if (errno == 0) {
+                Libc.close(fd);
+                dispatched.incrementAndGet(s);
+                return true;
+            }
+            log.debug("worker {} did not take a connection on {}: {}", s + 1, local, Libc.strerror(errno));
+            s = now.target()[(s + 1) % now.target().length];
+        } while (s != first);
+        return false;
+    }
+}

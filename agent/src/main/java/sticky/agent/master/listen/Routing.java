@@ -1,0 +1,34 @@
+package sticky.agent.master.listen;
+
+/**
+ * What the master's lifecycle asks of its listeners: which worker process
+ * gets a slot's new connections, and when they stop getting them. It never
+ * decides liveness itself. Called on the master's loop only.
+ */
+public interface Routing {
+    /** The route's worker has its bind answer. */
+    void answered(Route route);
+
+    /** Makes route its slot's live route. */
+    void goLive(Route route);
+
+    /** Makes process pid's answered routes the live ones of slot. */
+    void promote(int slot, long pid);
+
+    /** Whether process next has an answered route on every listener where process previous has a route. */
+    boolean covers(long next, long previous);
+
+    /** The route's slot sends its new clients to the next live slot, at once. */
+    void retire(Route route);
+
+    /** The route's lifeline ended: the application closed its server socket, or its worker died. */
+    void release(Route route, boolean workerDied);
+
+    /** Closes the listeners no worker holds, once no worker will come back for them. */
+    void closeEmpty();
+
+    /** Closes every listening socket; the workers' routes stay until {@link #closeAll}. */
+    void stopAccepting();
+
+    void closeAll();
+}
