@@ -75,6 +75,7 @@ final class Lifecycle {
         Worker w = workers.get(pid);
         if (w != null) {
             w.ready = true;
+            log.debug("worker {} ready, pid {}", w.slot + 1, pid);
             takeOverIfUp(slots[w.slot]);
         }
     }
