@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
 import sticky.agent.master.listen.Route;
+import sticky.agent.master.Slot.Worker;
 import sticky.agent.master.listen.Routing;
 
 /**
@@ -63,7 +64,7 @@ final class Lifecycle {
 
     void start() {
         for (Slot slot : slots) {
-            if (!serveWith(slot, spawn(slot, "started"))) {
+            if (!slot.serveWith(spawn(slot, "started"))) {
                 end.complete(1); // the JVM cannot start a copy of itself: nothing would ever serve
                 return;
             }
@@ -151,7 +152,7 @@ final class Lifecycle {
         }
         long livedMs = timers.now() - w.startedAt;
         boolean young = livedMs < YOUNG_MS;
-        slot.backoffMs = young ? Math.min(Math.max(slot.backoffMs * 2, FIRST_BACKOFF_MS), MAX_BACKOFF_MS) : 0;
+        slot.backOff(young);
         if (young && !w.served) {
             slot.startFailures++;
         }
@@ -181,20 +182,11 @@ final class Lifecycle {
         if (stopping || slot.current != null || slot.finished) {
             return;
         }
-        if (serveWith(slot, spawn(slot, what))) {
+        if (slot.serveWith(spawn(slot, what))) {
             slot.restarts++;
         } else {
             timers.after(MAX_BACKOFF_MS, () -> restart(slot, what));
         }
-    }
-
-    /** w, if there is one, becomes the process that serves slot. */
-    private static boolean serveWith(Slot slot, Worker w) {
-        slot.current = w;
-        if (w != null) {
-            slot.generation = w.generation;
-        }
-        return w != null;
     }
 
     /**
@@ -271,7 +263,7 @@ final class Lifecycle {
     private void takeOver(Slot slot) {
         Worker next = slot.replacement;
         slot.replacement = null;
-        serveWith(slot, next);
+        slot.serveWith(next);
         slot.restarts++;
         slot.backoffMs = 0;
         routing.promote(slot.index, next.pid());
@@ -342,74 +334,5 @@ final class Lifecycle {
                     w == null ? 0 : timers.now() - w.startedAt, slot.restarts));
         }
         return view;
-    }
-
-    /** Starts worker processes: the seam that unit tests fill with fakes. */
-    interface Spawner {
-        WorkerProcess spawn(int slot, int generation) throws IOException;
-    }
-
-    interface WorkerProcess {
-        long pid();
-
-        /** SIGTERM. */
-        void terminate();
-
-        /** SIGKILL. */
-        void kill();
-    }
-
-    /** Events later, on the loop, and the loop's clock in milliseconds. */
-    interface Timers {
-        void after(long delayMs, Runnable event);
-
-        long now();
-    }
-
-    private static final class Slot {
-        final int index;
-        /** The process that serves the slot (or is starting to), or null while it restarts or once finished. */
-        Worker current;
-        /** A rolling restart's new process, until it takes over. */
-        Worker replacement;
-        /** The generation of the serving process. */
-        int generation;
-        int restarts;
-        int startFailures;
-        long backoffMs;
-        boolean finished;
-
-        Slot(int index) {
-            this.index = index;
-        }
-
-        int id() {
-            return index + 1;
-        }
-    }
-
-    /** One process in the table. */
-    private static final class Worker {
-        final WorkerProcess process;
-        final int slot;
-        final int generation;
-        final long startedAt;
-        boolean ready;
-        boolean served;
-        /** Sent SIGTERM: a rolling restart's old process, or any process at a stop. */
-        boolean leaving;
-        /** Routes whose lifeline ended while the process still ran. */
-        final List<Route> closedRoutes = new ArrayList<>();
-
-        Worker(WorkerProcess process, int slot, int generation, long startedAt) {
-            this.process = process;
-            this.slot = slot;
-            this.generation = generation;
-            this.startedAt = startedAt;
-        }
-
-        long pid() {
-            return process.pid();
-        }
     }
 }

@@ -16,7 +16,7 @@ import sticky.agent.Logs;
  * what lets {@link Lifecycle} and the listeners keep their state without a
  * lock. An event must not block.
  */
-final class MasterLoop implements Lifecycle.Timers {
+final class MasterLoop implements Timers {
     private static final Logger log = Logs.get();
     /** How long a thread waits for an answer from the loop; the loop never blocks, so this is generous. */
     private static final long ASK_TIMEOUT_S = 30;

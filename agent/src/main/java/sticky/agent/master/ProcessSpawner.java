@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.util.function.BiFunction;
 
 /** Starts worker JVMs and reports each one's exit, with its code, to onExit (off the loop: it posts). */
-final class ProcessSpawner implements Lifecycle.Spawner {
+final class ProcessSpawner implements Spawner {
     /** What a process exit is told with: its pid and exit code. */
     interface Exits {
         void exited(long pid, int code);
@@ -20,10 +20,10 @@ final class ProcessSpawner implements Lifecycle.Spawner {
     }
 
     @Override
-    public Lifecycle.WorkerProcess spawn(int slot, int generation) throws IOException {
+    public Spawner.WorkerProcess spawn(int slot, int generation) throws IOException {
         Process process = command.apply(slot, generation).start();
         process.onExit().thenRun(() -> onExit.exited(process.pid(), process.exitValue()));
-        return new Lifecycle.WorkerProcess() {
+        return new Spawner.WorkerProcess() {
             @Override
             public long pid() {
                 return process.pid();

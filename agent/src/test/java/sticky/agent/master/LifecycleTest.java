@@ -214,7 +214,7 @@ class LifecycleTest {
         assertEquals(2, spawner.started.size(), "a finished worker is not restarted");
     }
 
-    private static final class FakeProcess implements Lifecycle.WorkerProcess {
+    private static final class FakeProcess implements Spawner.WorkerProcess {
         final long pid;
         final int slot;
         final int generation;
@@ -245,11 +245,11 @@ class LifecycleTest {
         }
     }
 
-    private static final class FakeSpawner implements Lifecycle.Spawner {
+    private static final class FakeSpawner implements Spawner {
         final List<FakeProcess> started = new ArrayList<>();
 
         @Override
-        public Lifecycle.WorkerProcess spawn(int slot, int generation) {
+        public Spawner.WorkerProcess spawn(int slot, int generation) {
             FakeProcess p = new FakeProcess(1000 + started.size(), slot, generation);
             started.add(p);
             return p;
@@ -275,7 +275,7 @@ class LifecycleTest {
         }
     }
 
-    private static final class FakeTimers implements Lifecycle.Timers {
+    private static final class FakeTimers implements Timers {
         private record Due(long at, long order, Runnable event) {}
 
         private final PriorityQueue<Due> queue = new PriorityQueue<>(

@@ -1,0 +1,19 @@
+package sticky.agent.master;
+
+import java.io.IOException;
+
+/** Starts worker processes: the lifecycle's seam, which its unit tests fill with fakes. */
+interface Spawner {
+    WorkerProcess spawn(int slot, int generation) throws IOException;
+
+    /** A started worker process. */
+    interface WorkerProcess {
+        long pid();
+
+        /** SIGTERM. */
+        void terminate();
+
+        /** SIGKILL. */
+        void kill();
+    }
+}
