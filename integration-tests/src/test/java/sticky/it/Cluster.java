@@ -177,6 +177,11 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** Waits until the master's status (status --json) satisfies condition. */
+    MasterStatus awaitStatus(Predicate<MasterStatus> condition) throws IOException, InterruptedException {
+        return MasterStatus.await(process.pid(), condition, START);
+    }
+
     Integer waitForExit(Duration timeout) throws InterruptedException {
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
     }

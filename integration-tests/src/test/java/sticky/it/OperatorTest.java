@@ -117,7 +117,7 @@ class OperatorTest {
             Set<Long> before = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
             Run reload = cli("reload", pid);
             assertEquals(new Run(0, "rolling restart started\n"), reload);
-            cluster.await(l -> l.equals("INFO sticky - rolling restart done"), 1, Cluster.START);
+            cluster.awaitStatus(MasterStatus.replacedAll(before));
             Set<Long> after = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
             assertTrue(java.util.Collections.disjoint(before, after), before + " " + after);
             assertTrue(cli("status", "--json", pid).output().contains("\"restarts\":1"), "a replacement counts as a restart");

@@ -39,7 +39,7 @@ class RollingRestartTest {
                 }
                 long before = load.requests();
                 cluster.signal("HUP");
-                cluster.await(l -> l.equals("INFO sticky - rolling restart done"), 1, Cluster.START);
+                cluster.awaitStatus(MasterStatus.replacedAll(oldWorkers));
                 requestsDuringRestart = load.requests() - before;
                 long after = load.requests();
                 while (load.requests() < after + 200) {
@@ -72,8 +72,9 @@ class RollingRestartTest {
                 Path next = dir.resolve("app.jar.new");
                 writeVersionJar(next, "v2");
                 Files.move(next, jar, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Set<Long> v1 = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
                 cluster.signal("HUP");
-                cluster.await(l -> l.equals("INFO sticky - rolling restart done"), 1, Cluster.START);
+                cluster.awaitStatus(MasterStatus.replacedAll(v1));
                 assertVersion(port, "v2");
             }
         } finally {
