@@ -30,11 +30,14 @@ final class Lifecycle {
     /** Failures at start (dead young, before serving) in a row, in every slot, after which the cluster gives up. */
     static final int GIVE_UP_AFTER = 3;
     static final long REPLACEMENT_START_MS = 120_000;
+    /** How often a leaving worker's connections are looked at. */
+    static final long DRAIN_CHECK_MS = 50;
     /** How long a closed lifeline waits to learn whether its worker died, before it counts as a closed socket. */
     static final long DEATH_WAIT_MS = 1000;
 
     private final Spawner spawner;
     private final Routing routing;
+    private final Drain drain;
     private final Timers timers;
     private final long shutdownTimeoutMs;
     private final Slot[] slots;
@@ -46,9 +49,10 @@ final class Lifecycle {
     private boolean cleanStop = true;
     private boolean reloading;
 
-    Lifecycle(int slots, Spawner spawner, Routing routing, Timers timers, long shutdownTimeoutMs) {
+    Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs) {
         this.spawner = spawner;
         this.routing = routing;
+        this.drain = drain;
         this.timers = timers;
         this.shutdownTimeoutMs = shutdownTimeoutMs;
         this.slots = new Slot[slots];
@@ -284,9 +288,32 @@ final class Lifecycle {
         reloading = false;
     }
 
-    /** SIGTERM now, SIGKILL after the shutdown timeout. */
+    /**
+     * The worker gets no new connection any more (its slot moved, or the
+     * listeners closed): it finishes its requests in progress, for up to the
+     * shutdown timeout, then gets SIGTERM, then SIGKILL after the shutdown
+     * timeout again.
+     */
     private void leave(Worker w) {
         w.leaving = true;
+        finishThenTerminate(w, timers.now());
+    }
+
+    private void finishThenTerminate(Worker w, long since) {
+        if (workers.get(w.pid()) != w) {
+            return; // gone already
+        }
+        long waited = timers.now() - since;
+        if (drain.busy(w.pid())) {
+            if (waited < shutdownTimeoutMs) {
+                timers.after(DRAIN_CHECK_MS, () -> finishThenTerminate(w, since));
+                return;
+            }
+            log.warn("worker {} (pid {}) still has requests in progress after {} ms; stopping it", w.slot + 1, w.pid(),
+                    waited);
+        } else if (waited > 0) {
+            log.info("worker {} (pid {}) finished its requests in {} ms; stopping it", w.slot + 1, w.pid(), waited);
+        }
         w.process.terminate();
         timers.after(shutdownTimeoutMs, () -> {
             if (workers.get(w.pid()) == w) {
@@ -298,10 +325,12 @@ final class Lifecycle {
     }
 
     /**
-     * SIGTERM, SIGINT, or the cluster's end: the port closes first; the
-     * workers' server sockets stay open while their shutdown hooks run (a
-     * blocked accept sees no error from sticky, as without it) and close once
-     * every process is gone. Completes with whether all stopped in time.
+     * SIGTERM, SIGINT, or the cluster's end: the port closes first; then
+     * every worker leaves as a replaced one does (its requests finish, then
+     * SIGTERM). The workers' server sockets stay open while their shutdown
+     * hooks run (a blocked accept sees no error from sticky, as without it)
+     * and close once every process is gone. Completes with whether all
+     * stopped in time.
      */
     CompletableFuture<Boolean> stop() {
         if (!stopping) {

@@ -82,7 +82,8 @@ public final class Master {
             builder.environment().put(Environment.SECRET, secret);
             return builder;
         }, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
-        lifecycle = new Lifecycle(workers, spawner, listeners, loop, options.shutdownTimeoutMs());
+        lifecycle = new Lifecycle(workers, spawner, listeners, new ConnectionDrain(listeners), loop,
+                options.shutdownTimeoutMs());
         if (options.metrics() != null) {
             metrics = new MetricsServer(options.metrics(), this::status);
         }
@@ -198,10 +199,13 @@ public final class Master {
         return clean;
     }
 
-    /** Waits for the workers to stop: they have the shutdown timeout, then SIGKILL, then a little for the kernel. */
+    /**
+     * Waits for the workers to stop: the shutdown timeout to finish their
+     * requests, as long again after SIGTERM, then SIGKILL and a little for the kernel.
+     */
     private boolean stopLifecycle() {
         try {
-            return loop.ask(lifecycle::stop).get(options.shutdownTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
+            return loop.ask(lifecycle::stop).get(2 * options.shutdownTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.error("stopping the workers: {}", e.toString());
             return false;

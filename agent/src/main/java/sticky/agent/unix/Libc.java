@@ -39,7 +39,16 @@ public final class Libc {
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
     public static final int O_NONBLOCK = 0x800;
+    public static final int SHUT_RD = 0;
+    public static final int SHUT_WR = 1;
     public static final int SHUT_RDWR = 2;
+    public static final int IPPROTO_TCP = 6;
+    public static final int TCP_INFO = 11;
+    /** asm-generic/ioctls.h (x86_64 and aarch64): bytes queued to read, SIOCINQ. */
+    public static final long FIONREAD = 0x541B;
+    /** The common syscall table (every architecture since Linux 5.3/5.6). */
+    public static final long SYS_PIDFD_OPEN = 434;
+    public static final long SYS_PIDFD_GETFD = 438;
     public static final short POLLIN = 1;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
@@ -49,6 +58,7 @@ public final class Libc {
     public static final int EMFILE = 24;
     public static final int ENFILE = 23;
     public static final int EPIPE = 32;
+    public static final int EBADF = 9;
     public static final int ECONNABORTED = 103;
     public static final int ECONNRESET = 104;
 
@@ -80,9 +90,16 @@ public final class Libc {
 
     public static native int shutdown(int fd, int how);
 
+    public static native int getsockname(int fd, Pointer addr, Pointer len);
+
     public static native int getsockopt(int fd, int level, int name, Pointer value, Pointer len);
 
     public static native int setsockopt(int fd, int level, int name, Pointer value, int len);
+
+    public static native int ioctl(int fd, long request, int[] arg);
+
+    /** syscall(2) for the calls glibc 2.36 has no wrapper for; unused arguments are ignored. */
+    public static native long syscall(long number, long a, long b, long c);
 
     public static native int poll(Pointer fds, long count, int timeoutMs);
 

@@ -1,5 +1,6 @@
 package sticky.agent.unix;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import sticky.agent.common.IpAddresses;
 
@@ -35,6 +36,14 @@ public final class Sockaddr {
     /** sin6_scope_id (host byte order) of a sockaddr_in6. */
     public static int scopeId(Pointer sa) {
         return sa.getInt(24);
+    }
+
+    /** The local port of socket fd (getsockname), or -1. */
+    public static int localPort(int fd) {
+        try (Memory sa = new Memory(MAX_SIZE); Memory length = new Memory(4)) {
+            length.setInt(0, MAX_SIZE);
+            return Libc.getsockname(fd, sa, length) < 0 ? -1 : port(sa);
+        }
     }
 
     /** sin_port / sin6_port, in network byte order at the same offset in both. */

@@ -28,9 +28,11 @@ class LifecycleTest {
     private final FakeSpawner spawner = new FakeSpawner();
     private final FakeTimers timers = new FakeTimers();
     private final FakeRouting routing = new FakeRouting();
+    /** Processes that still have requests in progress. */
+    private final Set<Long> busy = new HashSet<>();
 
     private Lifecycle cluster(int workers) {
-        Lifecycle lifecycle = new Lifecycle(workers, spawner, routing, timers, SHUTDOWN_MS);
+        Lifecycle lifecycle = new Lifecycle(workers, spawner, routing, busy::contains, timers, SHUTDOWN_MS);
         lifecycle.start();
         return lifecycle;
     }
@@ -188,6 +190,42 @@ class LifecycleTest {
     }
 
     @Test
+    void aReplacedWorkerFinishesItsRequestsBeforeItGetsSigterm() {
+        Lifecycle lifecycle = cluster(1);
+        FakeProcess old = spawner.last(0);
+        serves(lifecycle, old);
+        busy.add(old.pid);
+        lifecycle.reload();
+        serves(lifecycle, spawner.last(0));
+        assertEquals(spawner.last(0).pid, routing.live.get(0), "new connections go to the replacement at once");
+        timers.advance(5 * Lifecycle.DRAIN_CHECK_MS);
+        assertFalse(old.terminated, "not while a request is in progress");
+        busy.remove(old.pid);
+        timers.advance(Lifecycle.DRAIN_CHECK_MS);
+        assertTrue(old.terminated);
+        assertFalse(old.killed);
+    }
+
+    @Test
+    void aStopWaitsForRequestsInProgressUpToTheShutdownTimeoutThenSigtermThenSigkill() {
+        Lifecycle lifecycle = cluster(2);
+        FakeProcess idle = spawner.last(0);
+        FakeProcess working = spawner.last(1);
+        serves(lifecycle, idle);
+        serves(lifecycle, working);
+        busy.add(working.pid);
+        lifecycle.stop();
+        assertTrue(idle.terminated, "an idle worker gets SIGTERM at once");
+        timers.advance(SHUTDOWN_MS - Lifecycle.DRAIN_CHECK_MS);
+        assertFalse(working.terminated);
+        timers.advance(2 * Lifecycle.DRAIN_CHECK_MS);
+        assertTrue(working.terminated, "the shutdown timeout bounds the wait");
+        assertFalse(working.killed);
+        timers.advance(SHUTDOWN_MS);
+        assertTrue(working.killed, "and SIGKILL follows as long again after SIGTERM");
+    }
+
+    @Test
     void aClosedLifelineIsAClosedSocketUnlessItsWorkerDies() {
         Lifecycle lifecycle = cluster(1);
         FakeProcess p = spawner.last(0);
@@ -339,6 +377,11 @@ class LifecycleTest {
         @Override
         public boolean covers(long next, long previous) {
             return answered.contains(next) || !answered.contains(previous);
+        }
+
+        @Override
+        public boolean queued(long pid) {
+            return false;
         }
 
         @Override

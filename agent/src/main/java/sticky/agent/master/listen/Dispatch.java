@@ -20,6 +20,9 @@ interface Dispatch {
     /** Slot s's new clients go to live[s]'s worker, or the next live one's ({@link NextLive}); live is never changed after. */
     void steer(Route[] live);
 
+    /** Connections queued for the route's worker that it has not accepted yet. */
+    int queued(Route route);
+
     /** The route is gone: what was queued to its worker and never accepted goes to another worker, if handOn, or is closed. */
     void detach(Route route, boolean handOn);
 

@@ -35,6 +35,12 @@ final class HandoffChannel {
         return closed ? Libc.EPIPE : passer.send(sender, fd, payload, length);
     }
 
+    /** Bytes of Handoff messages queued to the worker (each carries a socket), through the master's copy of its end. */
+    synchronized int queuedBytes() {
+        int[] bytes = new int[1];
+        return closed || Libc.ioctl(workerEnd, Libc.FIONREAD, bytes) < 0 ? 0 : bytes[0];
+    }
+
     /** Closes both ends, once; returns the sockets queued to the worker that it never accepted. */
     synchronized List<Unaccepted> close() {
         if (closed) {

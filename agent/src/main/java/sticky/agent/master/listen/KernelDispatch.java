@@ -2,31 +2,49 @@ package sticky.agent.master.listen;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
 import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.master.listen.SlotSockets.Socket;
 
 /**
- * The kernel dispatches: one listening socket per slot in a SO_REUSEPORT
- * group ({@link SlotSockets}) and a program that queues each connection on
- * its client's slot's socket, or the next live slot's. A route's worker end
- * is its slot's socket, borrowed: the socket, its place in the group and its
- * backlog outlive the worker, so that its successor accepts what is queued.
+ * The kernel dispatches: listening sockets in a SO_REUSEPORT group
+ * ({@link SlotSockets}) and a program that queues each connection on the
+ * socket of its client's slot, or the next live slot's. A route's worker end
+ * is a socket of the group, borrowed. Each slot has a home socket: the one
+ * its live worker accepts from, which the slot's next worker gets when no
+ * process holds it any more, so that a crashed worker's successor accepts
+ * what was queued for it. A process that starts while the slot's socket is
+ * still held (a rolling restart's replacement) gets a new socket, and once
+ * it goes live the old worker's socket gets no new connection: it drains,
+ * and closes when its last holder is gone.
  */
 final class KernelDispatch implements Dispatch {
     private static final Logger log = Logs.get();
 
     private final SlotSockets sockets;
+    private final Socket[] home;
+    /** The socket behind each route's worker end (descriptor numbers are unique while open), and its holders. */
+    private final Map<Integer, Socket> byEnd = new HashMap<>();
+    private final Map<Socket, Integer> holders = new HashMap<>();
+    private Route[] live;
 
-    private KernelDispatch(SlotSockets sockets) {
+    private KernelDispatch(SlotSockets sockets, int slots) {
         this.sockets = sockets;
+        this.home = new Socket[slots];
+        this.live = new Route[slots];
+        for (int slot = 0; slot < slots; slot++) {
+            home[slot] = sockets.initial(slot);
+        }
     }
 
     /** The slots' sockets, or null when this kernel cannot attach the program (before Linux 4.5). */
     static KernelDispatch open(BindRequest request, int slots, int backlog) throws IOException {
         SlotSockets sockets = SlotSockets.open(request, slots, backlog);
         try {
-            KernelDispatch dispatch = new KernelDispatch(sockets);
+            KernelDispatch dispatch = new KernelDispatch(sockets, slots);
             dispatch.steerOrFail(new Route[slots]); // before any worker: each slot's to its own socket
             return dispatch;
         } catch (IOException e) {
@@ -51,8 +69,11 @@ final class KernelDispatch implements Dispatch {
     }
 
     @Override
-    public int attach(int slot) {
-        return sockets.fd(slot);
+    public int attach(int slot) throws IOException {
+        Socket socket = holders.containsKey(home[slot]) ? sockets.add() : home[slot];
+        holders.merge(socket, 1, Integer::sum);
+        byEnd.put(socket.fd, socket);
+        return socket.fd;
     }
 
     @Override
@@ -64,25 +85,60 @@ final class KernelDispatch implements Dispatch {
         }
     }
 
-    /** With no slot live, each slot's clients wait in the backlog of its own socket. */
+    /** A live slot's clients go to its worker's socket; with no slot live, each slot's wait on its home socket. */
     private void steerOrFail(Route[] live) throws IOException {
+        this.live = live;
         boolean[] alive = new boolean[live.length];
-        for (int i = 0; i < live.length; i++) {
-            alive[i] = live[i] != null;
+        for (int slot = 0; slot < live.length; slot++) {
+            alive[slot] = live[slot] != null;
+            if (alive[slot]) {
+                home[slot] = byEnd.get(live[slot].workerEnd);
+            }
         }
-        int[] target = NextLive.targets(alive);
-        for (int slot = 0; slot < target.length; slot++) {
-            target[slot] = target[slot] < 0 ? slot : target[slot];
+        int[] next = NextLive.targets(alive);
+        Socket[] target = new Socket[live.length];
+        for (int slot = 0; slot < live.length; slot++) {
+            target[slot] = home[next[slot] < 0 ? slot : next[slot]];
         }
         sockets.route(target);
     }
 
+    @Override
+    public int queued(Route route) {
+        Socket socket = byEnd.get(route.workerEnd);
+        return socket == null ? 0 : sockets.queued(socket);
+    }
+
     /**
-     * Nothing to take back: no handoff channel reaches a worker here, and
-     * what is queued on the slot's socket waits there for the slot's next worker.
+     * Nothing to take back: no handoff channel reaches a worker here. A home
+     * socket keeps what is queued on it for the slot's next worker; another
+     * socket whose last holder is gone (a drained worker's, a failed
+     * replacement's) leaves the group.
      */
     @Override
-    public void detach(Route route, boolean handOn) {}
+    public void detach(Route route, boolean handOn) {
+        Socket socket = byEnd.get(route.workerEnd);
+        if (socket == null || holders.merge(socket, -1, Integer::sum) > 0) {
+            return;
+        }
+        holders.remove(socket);
+        for (Socket h : home) {
+            if (h == socket) {
+                return;
+            }
+        }
+        byEnd.remove(socket.fd);
+        int lost = sockets.queued(socket);
+        if (lost > 0) {
+            log.warn("listener {}: {} connection(s) queued for a worker that is gone were closed", localAddress(), lost);
+        }
+        try {
+            sockets.close(socket);
+            steerOrFail(live); // the group's order changed
+        } catch (IOException e) {
+            log.error("listener {}: {}", sockets.localAddress(), e.getMessage());
+        }
+    }
 
     /** Only the master's copies: each worker's stays open until its application closes it. */
     @Override

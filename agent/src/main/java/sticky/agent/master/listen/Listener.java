@@ -117,6 +117,10 @@ public final class Listener {
         return routes.stream().anyMatch(r -> r.pid == pid && (r.answered || !answered));
     }
 
+    boolean queued(long pid) {
+        return routes.stream().anyMatch(r -> r.pid == pid && dispatch.queued(r) > 0);
+    }
+
     boolean isOnly(Route route) {
         return routes.size() == 1 && routes.get(0) == route;
     }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Collectors;
 import sticky.agent.common.Protocol.BindRequest;
@@ -74,6 +75,16 @@ public final class Listeners implements Routing {
     @Override
     public boolean covers(long next, long previous) {
         return byKey.values().stream().allMatch(l -> !l.hasRouteOf(previous, false) || l.hasRouteOf(next, true));
+    }
+
+    @Override
+    public boolean queued(long pid) {
+        return byKey.values().stream().anyMatch(l -> l.queued(pid));
+    }
+
+    /** The ports the listeners listen on. */
+    public Set<Integer> ports() {
+        return byKey.values().stream().map(l -> l.localAddress().getPort()).collect(Collectors.toSet());
     }
 
     @Override

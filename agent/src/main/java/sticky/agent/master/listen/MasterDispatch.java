@@ -105,6 +105,12 @@ final class MasterDispatch implements Dispatch {
     }
 
     @Override
+    public int queued(Route route) {
+        HandoffChannel handoff = channels.get(route.workerEnd);
+        return handoff == null ? 0 : handoff.queuedBytes();
+    }
+
+    @Override
     public void detach(Route route, boolean handOn) {
         HandoffChannel handoff = channels.remove(route.workerEnd);
         if (handoff == null) {

@@ -18,6 +18,9 @@ public interface Routing {
     /** Whether process next has an answered route on every listener where process previous has a route. */
     boolean covers(long next, long previous);
 
+    /** Whether connections are queued for process pid that it has not accepted yet. */
+    boolean queued(long pid);
+
     /** The route's slot sends its new clients to the next live slot, at once. */
     void retire(Route route);
 

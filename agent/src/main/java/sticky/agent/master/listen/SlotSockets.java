@@ -12,29 +12,47 @@ import java.util.List;
 import sticky.agent.JdkAccess;
 import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.unix.Libc;
+import sticky.agent.unix.TcpInfo;
 
 /**
- * The listening sockets of a listener the kernel dispatches: one per worker
- * slot, bound to the same address and port with SO_REUSEPORT, in slot order,
- * which is their order in the kernel's reuseport group. A {@link SlotProgram}
- * attached to the group queues each new connection on its client's slot's
- * socket; each worker accepts from its slot's socket itself, so the master
- * does nothing per connection. The master keeps every socket open, so that a
- * slot's socket (its place in the group, its backlog) outlives its workers:
- * connections queued on it when its worker dies wait there for the next one.
+ * The listening sockets of a listener the kernel dispatches: a SO_REUSEPORT
+ * group on one address and port. Each slot starts with one, bound in slot
+ * order; a rolling restart's replacement gets one of its own ({@link #add}),
+ * so that the old worker's socket gets no new connection while it finishes
+ * what it has, and is closed once that worker is gone. A {@link SlotProgram}
+ * attached to the group picks a socket by its index in the group: the order
+ * of binding, except that when a socket leaves, the kernel moves the last
+ * one into its place (net/core/sock_reuseport.c, __reuseport_detach_sock;
+ * read in Linux 5.10 and 6.x). This class keeps that order, so that the
+ * program's indices stay right, and keeps every socket open until it closes
+ * it itself: a socket, its place in the group and its backlog outlive the
+ * worker that accepted from it. Used on the master's loop only.
  */
 final class SlotSockets {
     /** linux/asm-generic/socket.h */
     private static final int SO_ATTACH_REUSEPORT_CBPF = 51;
 
-    private final List<ServerSocketChannel> channels;
-    private final int[] fds;
+    /** One socket of the group: the master's copy. */
+    static final class Socket {
+        final ServerSocketChannel channel;
+        final int fd;
+
+        private Socket(ServerSocketChannel channel) {
+            this.channel = channel;
+            this.fd = JdkAccess.channelFd(channel);
+        }
+    }
+
+    private final BindRequest request;
+    private final int backlog;
+    private final List<Socket> group = new ArrayList<>();
     private final InetSocketAddress local;
     private boolean closed;
 
-    private SlotSockets(List<ServerSocketChannel> channels) throws IOException {
-        this.channels = channels;
-        this.fds = channels.stream().mapToInt(JdkAccess::channelFd).toArray();
+    private SlotSockets(BindRequest request, int backlog, List<ServerSocketChannel> channels) throws IOException {
+        this.request = request;
+        this.backlog = backlog;
+        channels.forEach(c -> group.add(new Socket(c)));
         this.local = (InetSocketAddress) channels.get(0).getLocalAddress();
     }
 
@@ -52,7 +70,7 @@ final class SlotSockets {
                 channels.add(channel);
                 port = ((InetSocketAddress) channel.getLocalAddress()).getPort();
             }
-            return new SlotSockets(channels);
+            return new SlotSockets(request, backlog, channels);
         } catch (IOException | RuntimeException e) {
             for (ServerSocketChannel channel : channels) {
                 channel.close();
@@ -65,34 +83,63 @@ final class SlotSockets {
         return local;
     }
 
-    /** The listening socket of slot (0-based). */
-    int fd(int slot) {
-        return fds[slot];
+    /** The socket bound for slot (0-based) when the group was opened. */
+    Socket initial(int slot) {
+        return group.get(slot);
     }
 
-    /** Queues each slot's new connections on the socket of slot target[slot]. */
-    synchronized void route(int[] target) throws IOException {
+    /** A new socket at the end of the group; it gets connections once the program sends it some. */
+    Socket add() throws IOException {
+        Socket socket = new Socket(Listener.bind(request, local.getPort(), true, backlog));
+        group.add(socket);
+        return socket;
+    }
+
+    /** The master's copy leaves the group (its workers must have closed theirs); the last socket takes its place. */
+    void close(Socket socket) throws IOException {
+        int i = group.indexOf(socket);
+        if (closed || i < 0) {
+            return;
+        }
+        group.set(i, group.get(group.size() - 1));
+        group.remove(group.size() - 1);
+        socket.channel.close();
+    }
+
+    /** Connections in the socket's accept queue, which no worker has accepted yet. */
+    int queued(Socket socket) {
+        TcpInfo info = closed || !group.contains(socket) ? null : TcpInfo.of(socket.fd);
+        return info == null ? 0 : info.unacked();
+    }
+
+    /** Queues each slot's new connections on the socket target[slot]. */
+    void route(Socket[] target) throws IOException {
         if (closed) {
             return;
         }
-        ByteBuffer program = SlotProgram.build(target);
+        int[] index = new int[target.length];
+        for (int slot = 0; slot < target.length; slot++) {
+            index[slot] = group.indexOf(target[slot]);
+        }
+        ByteBuffer program = SlotProgram.build(index);
         // struct sock_fprog {unsigned short len; struct sock_filter *filter;}
         try (Memory filters = new Memory(program.remaining()); Memory fprog = new Memory(2L * Native.POINTER_SIZE)) {
             filters.write(0, program.array(), 0, program.remaining());
             fprog.setShort(0, (short) (program.remaining() / SlotProgram.INSTRUCTION_SIZE));
             fprog.setPointer(Native.POINTER_SIZE, filters);
-            if (Libc.setsockopt(fds[0], Libc.SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, fprog, (int) fprog.size()) < 0) {
+            if (Libc.setsockopt(group.get(0).fd, Libc.SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, fprog,
+                    (int) fprog.size()) < 0) {
                 throw new SocketException("sticky: attaching the slot program: " + Libc.strerror(Libc.errno()));
             }
         }
     }
 
-    /** Closes the master's copies; a socket stays open while a worker holds it. */
-    synchronized void close() throws IOException {
+    /** Closes the master's copies; a socket stays open (and in the group) while a worker holds it. */
+    void close() throws IOException {
         if (!closed) {
             closed = true;
-            for (ServerSocketChannel channel : channels) {
-                channel.close();
+            for (Socket socket : group) {
+                socket.channel.close();
             }
         }
     }
