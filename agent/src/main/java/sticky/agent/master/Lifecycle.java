@@ -30,31 +30,27 @@ final class Lifecycle {
     /** Failures at start (dead young, before serving) in a row, in every slot, after which the cluster gives up. */
     static final int GIVE_UP_AFTER = 3;
     static final long REPLACEMENT_START_MS = 120_000;
-    /** How often a leaving worker's connections are looked at. */
-    static final long DRAIN_CHECK_MS = 50;
     /** How long a closed lifeline waits to learn whether its worker died, before it counts as a closed socket. */
     static final long DEATH_WAIT_MS = 1000;
 
     private final Spawner spawner;
     private final Routing routing;
-    private final Drain drain;
     private final Timers timers;
-    private final long shutdownTimeoutMs;
+    private final Departure departure;
     private final Slot[] slots;
     /** Every process started and not yet reaped, by pid. */
     private final Map<Long, Worker> workers = new HashMap<>();
     private final CompletableFuture<Integer> end = new CompletableFuture<>();
     private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
     private boolean stopping;
-    private boolean cleanStop = true;
+    private int killsBeforeStop;
     private boolean reloading;
 
     Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs) {
         this.spawner = spawner;
         this.routing = routing;
-        this.drain = drain;
         this.timers = timers;
-        this.shutdownTimeoutMs = shutdownTimeoutMs;
+        this.departure = new Departure(drain, timers, shutdownTimeoutMs, w -> workers.get(w.pid()) == w);
         this.slots = new Slot[slots];
         for (int i = 0; i < slots; i++) {
             this.slots[i] = new Slot(i);
@@ -260,7 +256,7 @@ final class Lifecycle {
             Worker old = slot.current;
             takeOver(slot);
             log.info("worker {}: pid {} took over from pid {}; stopping the old one", slot.id(), next.pid(), old.pid());
-            leave(old);
+            departure.start(old);
         }
     }
 
@@ -289,42 +285,6 @@ final class Lifecycle {
     }
 
     /**
-     * The worker gets no new connection any more (its slot moved, or the
-     * listeners closed): it finishes its requests in progress, for up to the
-     * shutdown timeout, then gets SIGTERM, then SIGKILL after the shutdown
-     * timeout again.
-     */
-    private void leave(Worker w) {
-        w.leaving = true;
-        finishThenTerminate(w, timers.now());
-    }
-
-    private void finishThenTerminate(Worker w, long since) {
-        if (workers.get(w.pid()) != w) {
-            return; // gone already
-        }
-        long waited = timers.now() - since;
-        if (drain.busy(w.pid())) {
-            if (waited < shutdownTimeoutMs) {
-                timers.after(DRAIN_CHECK_MS, () -> finishThenTerminate(w, since));
-                return;
-            }
-            log.warn("worker {} (pid {}) still has requests in progress after {} ms; stopping it", w.slot + 1, w.pid(),
-                    waited);
-        } else if (waited > 0) {
-            log.info("worker {} (pid {}) finished its requests in {} ms; stopping it", w.slot + 1, w.pid(), waited);
-        }
-        w.process.terminate();
-        timers.after(shutdownTimeoutMs, () -> {
-            if (workers.get(w.pid()) == w) {
-                log.warn("pid {} did not stop within {} ms; killed", w.pid(), shutdownTimeoutMs);
-                w.process.kill();
-                cleanStop &= !stopping;
-            }
-        });
-    }
-
-    /**
      * SIGTERM, SIGINT, or the cluster's end: the port closes first; then
      * every worker leaves as a replaced one does (its requests finish, then
      * SIGTERM). The workers' server sockets stay open while their shutdown
@@ -336,9 +296,10 @@ final class Lifecycle {
         if (!stopping) {
             stopping = true;
             reloading = false;
+            killsBeforeStop = departure.kills();
             routing.stopAccepting();
             List<Worker> all = new ArrayList<>(workers.values());
-            all.stream().filter(w -> !w.leaving).forEach(this::leave);
+            all.stream().filter(w -> !w.leaving).forEach(departure::start);
             if (workers.isEmpty()) {
                 finishStop();
             }
@@ -348,7 +309,7 @@ final class Lifecycle {
 
     private void finishStop() {
         routing.closeAll();
-        stopped.complete(cleanStop);
+        stopped.complete(departure.kills() == killsBeforeStop);
     }
 
     /** One slot as the operator sees it; pid -1 when it has no process. */

@@ -198,10 +198,10 @@ class LifecycleTest {
         lifecycle.reload();
         serves(lifecycle, spawner.last(0));
         assertEquals(spawner.last(0).pid, routing.live.get(0), "new connections go to the replacement at once");
-        timers.advance(5 * Lifecycle.DRAIN_CHECK_MS);
+        timers.advance(5 * Departure.DRAIN_CHECK_MS);
         assertFalse(old.terminated, "not while a request is in progress");
         busy.remove(old.pid);
-        timers.advance(Lifecycle.DRAIN_CHECK_MS);
+        timers.advance(Departure.DRAIN_CHECK_MS);
         assertTrue(old.terminated);
         assertFalse(old.killed);
     }
@@ -216,9 +216,9 @@ class LifecycleTest {
         busy.add(working.pid);
         lifecycle.stop();
         assertTrue(idle.terminated, "an idle worker gets SIGTERM at once");
-        timers.advance(SHUTDOWN_MS - Lifecycle.DRAIN_CHECK_MS);
+        timers.advance(SHUTDOWN_MS - Departure.DRAIN_CHECK_MS);
         assertFalse(working.terminated);
-        timers.advance(2 * Lifecycle.DRAIN_CHECK_MS);
+        timers.advance(2 * Departure.DRAIN_CHECK_MS);
         assertTrue(working.terminated, "the shutdown timeout bounds the wait");
         assertFalse(working.killed);
         timers.advance(SHUTDOWN_MS);

@@ -30,6 +30,8 @@ final class KernelDispatch implements Dispatch {
     private final Map<Integer, Socket> byEnd = new HashMap<>();
     private final Map<Socket, Integer> holders = new HashMap<>();
     private Route[] live;
+    /** Once the listener stopped accepting: where every new connection waits, never accepted, until the master exits. */
+    private Socket sink;
 
     private KernelDispatch(SlotSockets sockets, int slots) {
         this.sockets = sockets;
@@ -98,7 +100,7 @@ final class KernelDispatch implements Dispatch {
         int[] next = NextLive.targets(alive);
         Socket[] target = new Socket[live.length];
         for (int slot = 0; slot < live.length; slot++) {
-            target[slot] = home[next[slot] < 0 ? slot : next[slot]];
+            target[slot] = sink != null ? sink : home[next[slot] < 0 ? slot : next[slot]];
         }
         sockets.route(target);
     }
@@ -140,18 +142,35 @@ final class KernelDispatch implements Dispatch {
         }
     }
 
-    /** Only the master's copies: each worker's stays open until its application closes it. */
+    /**
+     * No worker gets a new connection any more: they all go to a socket of
+     * the group that nobody accepts from, so that the workers can finish what
+     * they have. (Closing the master's copies would not do: each worker's
+     * socket would stay in the group, and get connections, until the worker
+     * exits; shutting a listening socket down would fail the worker's accept.)
+     * The master keeps every socket, so the group's order stays known, until
+     * {@link #close}.
+     */
     @Override
     public void stopAccepting() {
+        if (sink != null) {
+            return;
+        }
+        try {
+            sink = sockets.add();
+            steerOrFail(live);
+        } catch (IOException e) {
+            log.warn("stopping listener {}: {}", sockets.localAddress(), e.toString());
+        }
+    }
+
+    /** Closes the master's copies: each worker's stays open until its application closes it or it exits. */
+    @Override
+    public void close() {
         try {
             sockets.close();
         } catch (IOException e) {
             log.warn("closing listener {}: {}", sockets.localAddress(), e.toString());
         }
-    }
-
-    @Override
-    public void close() {
-        stopAccepting();
     }
 }

@@ -172,9 +172,8 @@ public final class Listener {
         }
     }
 
-    /** Stops accepting, and closes every route with what is still queued on it. */
+    /** Closes the listening socket(s), and every route with what is still queued on it. */
     void close() {
-        stopAccepting();
         for (Route route : new ArrayList<>(routes)) {
             remove(route, false);
         }
