@@ -11,6 +11,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /** Real clients on loopback, each bound to a chosen source address so it looks like a distinct client. */
 final class Clients {
@@ -48,6 +49,19 @@ final class Clients {
             }
             return response.substring(response.indexOf("\r\n\r\n") + 4).trim();
         }
+    }
+
+    /** GET path (HTTP/1.0) from 127.0.0.1, in the background: the whole answer as text, or what went wrong. */
+    static CompletableFuture<String> getLater(int port, String path) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Socket socket = connect(InetAddress.getByName("127.0.0.1"), port)) {
+                socket.getOutputStream().write(("GET " + path + " HTTP/1.0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (Exception e) {
+                return e.toString();
+            }
+        });
     }
 
     static Socket connect(InetAddress source, int port) throws IOException {

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -54,7 +51,7 @@ class DrainTest {
         try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, PlainHttpApp.class, "0")) {
             int port = cluster.awaitPort(2);
             Set<Long> old = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
-            CompletableFuture<String> slow = slowRequest(port);
+            CompletableFuture<String> slow = Clients.getLater(port, "/slow");
             cluster.await(l -> l.equals("handling slow request"), 1, Cluster.START);
             cluster.signal("HUP");
             String answer = slow.get(60, TimeUnit.SECONDS);
@@ -69,7 +66,7 @@ class DrainTest {
     void aSlowRequestInProgressAtAStopGetsItsWholeAnswer(String dispatch) throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, PlainHttpApp.class, "0")) {
             int port = cluster.awaitPort(2);
-            CompletableFuture<String> slow = slowRequest(port);
+            CompletableFuture<String> slow = Clients.getLater(port, "/slow");
             cluster.await(l -> l.equals("handling slow request"), 1, Cluster.START);
             cluster.signal("TERM");
             String answer = slow.get(60, TimeUnit.SECONDS);
@@ -78,19 +75,6 @@ class DrainTest {
             assertNotNull(code);
             assertEquals(0, code.intValue(), cluster.output());
         }
-    }
-
-    private static CompletableFuture<String> slowRequest(int port) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (Socket socket = Clients.connect(InetAddress.getByName("127.0.0.1"), port)) {
-                OutputStream out = socket.getOutputStream();
-                out.write("GET /slow HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-                return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (Exception e) {
-                return e.toString();
-            }
-        });
     }
 
     private static void awaitMore(Load load, long requests) throws InterruptedException {

@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,17 +20,7 @@ class GracefulStopTest {
     void aRequestInProgressFinishesAndTheMasterExitsZero() throws Exception {
         try (Cluster cluster = Cluster.withAgent("workers=2", GracefulHttpApp.class, "0")) {
             int port = cluster.awaitPort(2);
-            InetAddress client = InetAddress.getByName("127.0.0.1");
-            CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> {
-                try (Socket socket = Clients.connect(client, port)) {
-                    OutputStream out = socket.getOutputStream();
-                    out.write("GET /slow HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
-                    return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                } catch (Exception e) {
-                    return e.toString();
-                }
-            });
+            CompletableFuture<String> slow = Clients.getLater(port, "/slow");
             cluster.await(l -> l.equals("handling slow request"), 1, Cluster.START);
             cluster.signal("TERM");
             String response = slow.get(60, TimeUnit.SECONDS);

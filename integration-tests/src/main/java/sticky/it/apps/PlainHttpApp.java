@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 
 /**
@@ -14,8 +15,15 @@ import java.util.concurrent.Executors;
  */
 public final class PlainHttpApp {
     public static void main(String[] args) throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress(Integer.parseInt(args[0])), 0);
-        server.setExecutor(Executors.newFixedThreadPool(4));
+        HttpServer server = create(Integer.parseInt(args[0]), Executors.newFixedThreadPool(4));
+        server.start();
+        Reply.listening(server.getAddress().getPort());
+    }
+
+    /** The server, not started yet: GET / at once, GET /slow in 2 s. */
+    static HttpServer create(int port, Executor executor) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+        server.setExecutor(executor);
         server.createContext("/", PlainHttpApp::answer);
         server.createContext("/slow", exchange -> {
             System.out.println("handling slow request");
@@ -26,8 +34,7 @@ public final class PlainHttpApp {
             }
             answer(exchange);
         });
-        server.start();
-        Reply.listening(server.getAddress().getPort());
+        return server;
     }
 
     private static void answer(HttpExchange exchange) throws IOException {
