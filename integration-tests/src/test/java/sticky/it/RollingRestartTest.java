@@ -13,7 +13,6 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Stream;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -265,7 +265,7 @@ final class Lifecycle {
         slot.replacement = null;
         slot.serveWith(next);
         slot.restarts++;
-        slot.backoffMs = 0;
+        slot.backOff(false);
         routing.promote(slot.index, next.pid());
         serving(slot);
     }
