@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,7 @@ import sticky.it.apps.ChannelApp;
 import sticky.it.apps.CloseAfterOneApp;
 import sticky.it.apps.ReusePortApp;
 import sticky.it.apps.HttpServerApp;
+import sticky.it.apps.ProbeThenBindApp;
 import sticky.it.apps.QueueThenCloseApp;
 
 /** The bind handshake: port 0, several listeners, bind errors, and the listener's end. */
@@ -88,6 +90,27 @@ class ListenersTest {
                 channels.add(Clients.field(Clients.line(client, port), "channel"));
             }
             assertEquals(Set.of("1", "2"), channels, "connections reach both of a worker's server channels");
+        }
+    }
+
+    /**
+     * A port probed first (bound and closed at once, "is it free?") and then
+     * bound for real is one listener: the workers start, a worker killed
+     * with -9 comes back on it, and a rolling restart goes through.
+     */
+    @Test
+    void aPortProbedBeforeItIsBoundServesRestartsAndReloads() throws Exception {
+        int port = JvmPortsTest.freePorts(1);
+        try (Cluster cluster = Cluster.withAgent("workers=2", ProbeThenBindApp.class, Integer.toString(port))) {
+            assertEquals(port, cluster.awaitPort(2));
+            List<InetAddress> sources = ServerApisTest.sources();
+            Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 2, Clients::http);
+            Routing.killAWorkerAndAwaitItsReturn(cluster, port, sources, before, Clients::http);
+            Set<Long> old = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+            cluster.signal("HUP");
+            cluster.awaitStatus(MasterStatus.replacedAll(old));
+            Routing.assertSticky(cluster, port, sources, 2, Clients::http);
+            assertTrue(cluster.output().lines().noneMatch(l -> l.contains("BindException")), cluster.output());
         }
     }
 

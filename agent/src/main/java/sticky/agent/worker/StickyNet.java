@@ -252,6 +252,7 @@ final class StickyNet {
         StickySocket s = sticky(fd);
         if (s != null) {
             s.closeLifeline();
+            refreshNumbers();
         }
     }
 

@@ -68,8 +68,13 @@ final class StickySocket {
         this.options = new ConcurrentHashMap<>(optionsAtBind);
     }
 
+    /**
+     * Open until the JDK closes it: every close of a sticky socket closes its
+     * lifeline first ({@link StickyNet#closing}). (Its FileDescriptor keeps its
+     * number after an NIO close, JDK 17 and 25: that says nothing.)
+     */
     boolean isOpen() {
-        return JdkNet.fdVal(fd) == number;
+        return lifeline.get() >= 0;
     }
 
     int accept(FileDescriptor newfd, InetSocketAddress[] isaa) throws IOException {

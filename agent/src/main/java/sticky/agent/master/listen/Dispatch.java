@@ -14,8 +14,8 @@ interface Dispatch {
     /** Whether workers accept from their slot's listening socket themselves. */
     boolean byKernel();
 
-    /** The descriptor a new route of slot gives its worker; the master keeps its own copy. */
-    int attach(int slot) throws java.io.IOException;
+    /** The descriptor a new route of slot, for process pid, gives its worker; the master keeps its own copy. */
+    int attach(int slot, long pid) throws java.io.IOException;
 
     /** Slot s's new clients go to live[s]'s worker, or the next live one's ({@link NextLive}); live is never changed after. */
     void steer(Route[] live);

@@ -2,7 +2,9 @@ package sticky.agent.master.listen;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
@@ -15,20 +17,22 @@ import sticky.agent.master.listen.SlotSockets.Socket;
  * socket of its client's slot, or the next live slot's. A route's worker end
  * is a socket of the group, borrowed. Each slot has a home socket: the one
  * its live worker accepts from, which the slot's next worker gets when no
- * process holds it any more, so that a crashed worker's successor accepts
- * what was queued for it. A process that starts while the slot's socket is
- * still held (a rolling restart's replacement) gets a new socket, and once
- * it goes live the old worker's socket gets no new connection: it drains,
- * and closes when its last holder is gone.
+ * other process holds it any more, so that a crashed worker's successor
+ * accepts what was queued for it, and a worker that closes its server socket
+ * and binds again (as "is the port free?" code does) finds its queue again.
+ * A process that starts while another holds the slot's socket (a rolling
+ * restart's replacement) gets a new socket, and once it goes live the old
+ * worker's socket gets no new connection: it drains, and closes when its
+ * last holder is gone.
  */
 final class KernelDispatch implements Dispatch {
     private static final Logger log = Logs.get();
 
     private final SlotSockets sockets;
     private final Socket[] home;
-    /** The socket behind each route's worker end (descriptor numbers are unique while open), and its holders. */
+    /** The socket behind each route's worker end (descriptor numbers are unique while open), and its holders' pids. */
     private final Map<Integer, Socket> byEnd = new HashMap<>();
-    private final Map<Socket, Integer> holders = new HashMap<>();
+    private final Map<Socket, List<Long>> holders = new HashMap<>();
     private Route[] live;
     /** Once the listener stopped accepting: where every new connection waits, never accepted, until the master exits. */
     private Socket sink;
@@ -71,9 +75,10 @@ final class KernelDispatch implements Dispatch {
     }
 
     @Override
-    public int attach(int slot) throws IOException {
-        Socket socket = holders.containsKey(home[slot]) ? sockets.add() : home[slot];
-        holders.merge(socket, 1, Integer::sum);
+    public int attach(int slot, long pid) throws IOException {
+        List<Long> held = holders.getOrDefault(home[slot], List.of());
+        Socket socket = held.stream().allMatch(p -> p == pid) ? home[slot] : sockets.add();
+        holders.computeIfAbsent(socket, s -> new ArrayList<>()).add(pid);
         byEnd.put(socket.fd, socket);
         return socket.fd;
     }
@@ -120,7 +125,12 @@ final class KernelDispatch implements Dispatch {
     @Override
     public void detach(Route route, boolean handOn) {
         Socket socket = byEnd.get(route.workerEnd);
-        if (socket == null || holders.merge(socket, -1, Integer::sum) > 0) {
+        List<Long> held = socket == null ? null : holders.get(socket);
+        if (held == null) {
+            return;
+        }
+        held.remove(Long.valueOf(route.pid));
+        if (!held.isEmpty()) {
             return;
         }
         holders.remove(socket);

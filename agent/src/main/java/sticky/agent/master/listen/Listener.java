@@ -91,7 +91,7 @@ public final class Listener {
     }
 
     Route add(int slot, long pid, int lifeline) throws IOException {
-        Route route = new Route(this, slot, pid, lifeline, dispatch.attach(slot));
+        Route route = new Route(this, slot, pid, lifeline, dispatch.attach(slot, pid));
         routes.add(route);
         return route;
     }

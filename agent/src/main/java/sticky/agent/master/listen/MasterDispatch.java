@@ -84,7 +84,7 @@ final class MasterDispatch implements Dispatch {
     }
 
     @Override
-    public int attach(int slot) throws IOException {
+    public int attach(int slot, long pid) throws IOException {
         HandoffChannel handoff = new HandoffChannel();
         channels.put(handoff.workerEnd, handoff);
         return handoff.workerEnd;
