@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URL;
+import java.net.URLConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -144,6 +145,29 @@ class OperatorTest {
         Run help = cli();
         assertEquals(0, help.code());
         assertTrue(help.output().contains("java -javaagent:sticky.jar=workers=4"), help.output());
+    }
+
+    /** A scraper that sends half a request holds no thread for long and delays no other scrape. */
+    @Test
+    void aHalfSentRequestDelaysNoScrapeAndIsDropped() throws Exception {
+        int metricsPort = JvmPortsTest.freePorts(1);
+        try (Cluster cluster = Cluster.withAgent("workers=1,metrics=" + metricsPort, HttpServerApp.class, "0")) {
+            cluster.awaitPort(1);
+            try (Socket half = new Socket("127.0.0.1", metricsPort)) {
+                half.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                half.getOutputStream().flush();
+                for (int i = 0; i < 3; i++) {
+                    URLConnection scrape = new URL("http://127.0.0.1:" + metricsPort + "/metrics").openConnection();
+                    scrape.setConnectTimeout(5000);
+                    scrape.setReadTimeout(5000);
+                    try (InputStream in = scrape.getInputStream()) {
+                        assertTrue(new String(in.readAllBytes(), StandardCharsets.UTF_8).contains("sticky_workers 1\n"));
+                    }
+                }
+                half.setSoTimeout(30_000);
+                assertEquals(-1, half.getInputStream().read(), "the half-sent request is dropped, unanswered");
+            }
+        }
     }
 
     @Test

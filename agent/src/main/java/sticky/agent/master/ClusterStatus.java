@@ -1,5 +1,6 @@
 package sticky.agent.master;
 
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -71,6 +72,12 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
 
     private static void sample(StringBuilder out, String name, int id, long value) {
         out.append(name).append("{worker=\"").append(id).append("\"} ").append(value).append('\n');
+    }
+
+    /** host:port, an IPv6 host in brackets. */
+    static String address(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     static String duration(long ms) {

@@ -131,12 +131,7 @@ public final class Master {
                 .collect(Collectors.toList());
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),
-                addresses.stream().map(Master::format).collect(Collectors.toList()), workers);
-    }
-
-    private static String format(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+                addresses.stream().map(ClusterStatus::address).collect(Collectors.toList()), workers);
     }
 
     /** What the operator's command line asks through the admin socket. */
