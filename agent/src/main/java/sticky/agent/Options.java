@@ -1,6 +1,7 @@
 package sticky.agent;
 
 import java.net.InetSocketAddress;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 import sticky.agent.route.Router;
@@ -43,6 +44,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         if (args == null || args.isBlank()) {
             return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus);
         }
+        Set<String> given = new HashSet<>();
         for (String part : args.split(",", -1)) {
             int eq = part.indexOf('=');
             if (eq <= 0) {
@@ -51,6 +53,10 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
             }
             String key = part.substring(0, eq).strip();
             String value = part.substring(eq + 1).strip();
+            if (!given.add(key) && !key.equals("trust")) {
+                // Which one would win is a guess the user should not have to make (trust= adds up).
+                throw new IllegalArgumentException("option '" + key + "' is given twice; give it once");
+            }
             switch (key) {
                 case "workers" -> workers = workers(value);
                 case "log" -> log = log(value);

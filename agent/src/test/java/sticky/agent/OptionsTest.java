@@ -17,6 +17,15 @@ class OptionsTest {
     }
 
     @Test
+    void anOptionGivenTwiceIsRefusedButTrustAddsUp() {
+        assertEquals("option 'workers' is given twice; give it once",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,workers=3")).getMessage());
+        assertEquals("option 'log' is given twice; give it once",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("log=warn,workers=2, log =info")).getMessage());
+        Options.parse("route=proxy,trust=10.0.0.1,trust=10.0.0.2");
+    }
+
+    @Test
     void parsesEveryKey() {
         assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse("workers=4,log=DEBUG"));
         assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse(" workers = auto , log=warn"));
