@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,6 +79,43 @@ class LifecycleTest {
             for (ProcessHandle worker : workers) {
                 assertFalse(running(worker), "worker " + worker.pid() + " outlived the master");
             }
+        }
+    }
+
+    /**
+     * A temp directory with no room left fails the master's start at once,
+     * with the reason and exit code 1, before any worker starts (the file the
+     * workers count in was made sparse, and the first connection's count
+     * killed them with SIGBUS, or on JDK 25 stopped them with exit 0).
+     */
+    @Test
+    void aFullTempDirectoryFailsTheStartAtOnceWithTheReason() throws Exception {
+        Path full = Files.createTempDirectory("sticky-full");
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", full.toString())
+                .inheritIO().start();
+        assertEquals(0, mount.waitFor(), "this test mounts a small tmpfs (as root, as scripts/setup runs)");
+        try {
+            try (OutputStream filler = Files.newOutputStream(full.resolve("filler"))) {
+                byte[] block = new byte[4096];
+                while (true) {
+                    filler.write(block); // until the file system is full
+                    filler.flush();
+                }
+            } catch (IOException noRoom) {
+                assertTrue(String.valueOf(noRoom.getMessage()).contains("No space left"), noRoom.toString());
+            }
+            try (Cluster cluster = Cluster.withAgent("workers=2", List.of("-Djava.io.tmpdir=" + full), HttpServerApp.class,
+                    "0")) {
+                Integer code = cluster.waitForExit(Duration.ofSeconds(60));
+                assertNotNull(code, "the master must stop by itself: " + cluster.output());
+                assertEquals(1, code.intValue(), cluster.output());
+                assertTrue(cluster.output().contains("No space left on device"), cluster.output());
+                assertTrue(cluster.output().contains("the temp directory (java.io.tmpdir) needs room"), cluster.output());
+                assertFalse(cluster.output().contains(" started, pid "), "no worker may start: " + cluster.output());
+            }
+        } finally {
+            new ProcessBuilder("umount", full.toString()).inheritIO().start().waitFor();
+            Files.deleteIfExists(full);
         }
     }
 }

@@ -3,6 +3,7 @@ package sticky.agent.common;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -27,11 +28,25 @@ public final class SlotCounts {
         this.counts = counts;
     }
 
-    /** The master's: a new file of zeros, one count per slot. */
+    /**
+     * The master's: a new file of zeros, one count per slot, written out
+     * before it is mapped. A mapping of a file with no room behind it (a
+     * sparse file on a full file system) kills the process that writes to
+     * it with SIGBUS: here a full temp directory fails the master's start
+     * instead, with the reason, before any worker exists.
+     */
     public static SlotCounts create(Path file, int slots) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
+            ByteBuffer zeros = ByteBuffer.allocate(8 * slots);
+            while (zeros.hasRemaining()) {
+                channel.write(zeros, zeros.position());
+            }
+            channel.force(false);
             return new SlotCounts(channel.map(FileChannel.MapMode.READ_WRITE, 0, 8L * slots));
+        } catch (IOException e) {
+            throw new IOException("cannot make " + file + " (" + e.getMessage()
+                    + "): the temp directory (java.io.tmpdir) needs room for it", e);
         }
     }
 
