@@ -47,6 +47,9 @@ final class ConnectionDrain implements Drain {
         }
         Set<Integer> ports = listeners.ports();
         try (ProcessDescriptors process = ProcessDescriptors.of(pid)) {
+            if (process == null) {
+                return false; // exited: nothing left to finish
+            }
             boolean holds = false;
             for (int fd : OpenConnections.sockets(pid)) {
                 holds |= endAfterAnswer(process, fd, ports);
