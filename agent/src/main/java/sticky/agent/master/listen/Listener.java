@@ -38,7 +38,7 @@ public final class Listener {
     /**
      * Binds the real socket(s) as the application asked; the JDK's own
      * BindException on failure. With kernel dispatch (by client address only)
-     * one socket per slot, unless the application shares the port itself with
+     * one socket per slot to start with, unless the application shares the port itself with
      * SO_REUSEPORT: its sockets and the slots' would be one reuseport group.
      */
     static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch)
@@ -160,8 +160,9 @@ public final class Listener {
     }
 
     /**
-     * Stops accepting and closes the listening socket(s), once; the workers'
-     * routes stay, so their server sockets stay as they were (a blocked accept
+     * Stops taking connections for the workers, once (master dispatch closes
+     * its listening socket; kernel dispatch steers every slot to a socket
+     * nobody accepts from); the workers' routes stay, so their server sockets stay as they were (a blocked accept
      * stays blocked, as it would without sticky) until {@link #close}.
      */
     void stopAccepting() {

@@ -2,8 +2,8 @@ package sticky.agent.master.listen;
 
 /**
  * One worker process's server socket on a listener. The worker got its end
- * ({@link #workerEnd}: its slot's listening socket under kernel dispatch, a
- * socket pair's end under master dispatch) with its bind answer. Its bind
+ * ({@link #workerEnd}: a listening socket of the group under kernel
+ * dispatch, see {@link KernelDispatch}; a socket pair's end under master dispatch) with its bind answer. Its bind
  * connection (the lifeline) carries nothing after that answer: its end says
  * the server socket is closed or the worker is gone. Slots are 0-based.
  */
