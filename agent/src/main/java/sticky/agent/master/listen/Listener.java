@@ -146,7 +146,9 @@ public final class Listener {
         }
     }
 
+    /** Steers, then logs: a test (or an operator) that reads the line may count on the new routes. */
     private void steer() {
+        dispatch.steer(live.clone());
         if (log.isDebugEnabled()) {
             List<Integer> ids = new ArrayList<>();
             for (int i = 0; i < live.length; i++) {
@@ -156,7 +158,6 @@ public final class Listener {
             }
             log.debug("listener {}: slots with a live worker: {}", localAddress(), ids);
         }
-        dispatch.steer(live.clone());
     }
 
     /**
