@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -35,10 +36,16 @@ final class Cluster implements AutoCloseable {
     private final Set<ProcessHandle> started = new LinkedHashSet<>();
 
     private Cluster(List<String> command) throws IOException {
+        this(command, Map.of());
+    }
+
+    private Cluster(List<String> command, Map<String, String> env) throws IOException {
         if (!Files.isRegularFile(JAR)) {
             fail("no agent at " + JAR + ": run mvn package first");
         }
-        process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        process = builder.start();
         Thread reader = new Thread(this::read, "output-of-" + process.pid());
         reader.setDaemon(true);
         reader.start();
@@ -52,6 +59,11 @@ final class Cluster implements AutoCloseable {
     /** The app under the agent, with more JVM options. */
     static Cluster withAgent(String options, List<String> jvmOptions, Class<?> app, String... args) throws IOException {
         return withAgent(options, jvmOptions, List.of(), app, args);
+    }
+
+    /** The app under the agent, with more variables in its environment. */
+    static Cluster withAgent(String options, Map<String, String> env, Class<?> app, String... args) throws IOException {
+        return new Cluster(command(List.of("-javaagent:" + JAR + "=" + options), app, args), env);
     }
 
     /** The same, java itself run by a wrapper command that execs it (such as setpriv). */

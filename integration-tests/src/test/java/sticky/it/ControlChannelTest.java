@@ -25,8 +25,7 @@ import sticky.it.apps.SelectorApp;
 class ControlChannelTest {
     static Path controlSocket(Cluster cluster) throws Exception {
         int uid = (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        return Path.of(System.getProperty("java.io.tmpdir"), "sticky-" + uid, Long.toString(cluster.process().pid()),
-                "control");
+        return MasterStatus.directoryOf(cluster.process().pid(), uid).resolve("control");
     }
 
     static String secretOf(ProcessHandle worker) throws Exception {
@@ -88,8 +87,7 @@ class ControlChannelTest {
                 List.of(), List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"),
                 SelectorApp.class, "0")) {
             int port = cluster.awaitPort(2);
-            Path socket = Path.of(System.getProperty("java.io.tmpdir"), "sticky-65534",
-                    Long.toString(javaPidOf(cluster)), "control");
+            Path socket = MasterStatus.directoryOf(javaPidOf(cluster), 65534).resolve("control");
             String secret = secretOf(cluster.workers().get(0).children().findFirst().orElse(cluster.workers().get(0)));
             try (ControlClient root = new ControlClient(socket)) { // root passes the directory's mode, not the uid check
                 // The master checks the peer's uid at accept and may hang up before the hello is sent.

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -104,13 +105,13 @@ class LifecycleTest {
             } catch (IOException noRoom) {
                 assertTrue(String.valueOf(noRoom.getMessage()).contains("No space left"), noRoom.toString());
             }
-            try (Cluster cluster = Cluster.withAgent("workers=2", List.of("-Djava.io.tmpdir=" + full), HttpServerApp.class,
+            try (Cluster cluster = Cluster.withAgent("workers=2", Map.of("TMPDIR", full.toString()), HttpServerApp.class,
                     "0")) {
                 Integer code = cluster.waitForExit(Duration.ofSeconds(60));
                 assertNotNull(code, "the master must stop by itself: " + cluster.output());
                 assertEquals(1, code.intValue(), cluster.output());
                 assertTrue(cluster.output().contains("No space left on device"), cluster.output());
-                assertTrue(cluster.output().contains("the temp directory (java.io.tmpdir) needs room"), cluster.output());
+                assertTrue(cluster.output().contains("the master's directory needs room"), cluster.output());
                 assertFalse(cluster.output().contains(" started, pid "), "no worker may start: " + cluster.output());
             }
         } finally {

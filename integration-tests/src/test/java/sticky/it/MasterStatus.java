@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A master's state as its operator sees it: {@code status --json} asked on
@@ -28,9 +29,23 @@ record MasterStatus(List<Worker> workers) {
     private static final Pattern WORKER = Pattern.compile(
             "\\{\"id\":(\\d+),\"pid\":(-?\\d+),\"state\":\"(\\w+)\",\"uptimeSeconds\":\\d+,\"restarts\":(\\d+)");
 
+    /**
+     * The directory of the sockets of master pid of user uid, as the README
+     * says: {@code $TMPDIR/sticky-<uid>/<pid>} ($TMPDIR or /tmp), or beside it
+     * in {@code sticky-<uid>.<random>} when someone else took that name.
+     */
+    static Path directoryOf(long masterPid, int uid) throws IOException {
+        String tmpdir = System.getenv("TMPDIR");
+        Path parent = Path.of(tmpdir != null && tmpdir.startsWith("/") ? tmpdir : "/tmp");
+        try (Stream<Path> bases = Files.list(parent)) {
+            return bases.filter(b -> b.getFileName().toString().matches("sticky-" + uid + "(\\..+)?"))
+                    .map(b -> b.resolve(Long.toString(masterPid))).filter(Files::isDirectory).findFirst()
+                    .orElseThrow(() -> new IOException("no directory of master " + masterPid + " in " + parent));
+        }
+    }
+
     static MasterStatus of(long masterPid) throws IOException {
-        int uid = (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        Path admin = Path.of(System.getProperty("java.io.tmpdir"), "sticky-" + uid, Long.toString(masterPid), "admin");
+        Path admin = directoryOf(masterPid, (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).resolve("admin");
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(admin));
             channel.write(ByteBuffer.wrap("status --json\n".getBytes(StandardCharsets.UTF_8)));

@@ -3,6 +3,7 @@ package sticky.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.tools.attach.VirtualMachine;
 import java.io.InputStream;
@@ -11,8 +12,12 @@ import java.net.Socket;
 import java.net.URL;
 import java.net.URLConnection;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,12 +25,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.HttpServerApp;
 import sticky.it.apps.NettyApp;
 
@@ -35,9 +43,16 @@ class OperatorTest {
     record Run(int code, String output) {}
 
     static Run cli(String... args) throws Exception {
+        return cli(Map.of(), args);
+    }
+
+    /** The command line with more variables in its environment. */
+    static Run cli(Map<String, String> env, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Cluster.JAVA, "-jar", Cluster.JAR.toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        Process p = builder.start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the command line must finish");
         return new Run(p.exitValue(), output);
@@ -134,6 +149,67 @@ class OperatorTest {
             Integer code = cluster.waitForExit(Duration.ofSeconds(10));
             assertNotNull(code);
             assertEquals(0, code.intValue());
+        }
+    }
+
+    /** The master's sockets are not in java.io.tmpdir, which the application's command line may move. */
+    @Test
+    void theCommandLineFindsAMasterStartedWithAnotherTempDirectory() throws Exception {
+        Path elsewhere = Files.createTempDirectory("elsewhere");
+        try (Cluster cluster = Cluster.withAgent("workers=1", List.of("-Djava.io.tmpdir=" + elsewhere),
+                HttpServerApp.class, "0")) {
+            cluster.awaitPort(1);
+            String pid = Long.toString(cluster.process().pid());
+            Run status = cli("status", pid);
+            assertEquals(0, status.code(), status.toString());
+            assertTrue(status.output().startsWith("sticky master " + pid + ","), status.toString());
+        } finally {
+            Files.delete(elsewhere);
+        }
+    }
+
+    /**
+     * Anyone may make {@code /tmp/sticky-<uid>} before the user's first
+     * master, or lay a link there: the master does not use it, does not stop
+     * either, and the command line finds it where it went instead.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"another user's", "a link"})
+    void aTrapInThePerUserDirectorysPlaceNeitherStopsTheMasterNorHidesIt(String trap) throws Exception {
+        assumeTrue(Files.getAttribute(Path.of("/proc/self"), "unix:uid").equals(0),
+                "needs root, to make a directory of another user's (CI runs as root)");
+        int uid = (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        Path parent = Files.createTempDirectory("shared-tmp");
+        Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwxrwxrwx")); // as /tmp
+        Path squat = parent.resolve("sticky-" + uid);
+        Path bait = Files.createDirectory(parent.resolve("bait"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        if (trap.equals("a link")) {
+            Files.createSymbolicLink(squat, bait);
+        } else {
+            Files.createDirectory(squat, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.setOwner(squat, squat.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        }
+        Map<String, String> env = Map.of("TMPDIR", parent.toString());
+        try (Cluster cluster = Cluster.withAgent("workers=2", env, HttpServerApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            assertTrue(Clients.http(InetAddress.getByName("127.0.0.1"), port).startsWith("pid="));
+            String pid = Long.toString(cluster.process().pid());
+            cluster.await(l -> l.contains("WARN sticky - " + squat + " is not a private directory of user " + uid)
+                    && l.contains("this master's sockets are in " + parent.resolve("sticky-" + uid + ".")), 1, Cluster.START);
+            try (Stream<Path> left = Files.list(squat)) {
+                assertEquals(0, left.count(), "nothing of the master's in the trap");
+            }
+            Run status = cli(env, "status", pid);
+            assertEquals(0, status.code(), status.toString());
+            assertTrue(status.output().startsWith("sticky master " + pid + ","), status.toString());
+            assertEquals(new Run(0, "stopping\nstopped\n"), cli(env, "stop", pid));
+        } finally {
+            try (Stream<Path> all = Files.walk(parent)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+                    Files.delete(p);
+                }
+            }
         }
     }
 

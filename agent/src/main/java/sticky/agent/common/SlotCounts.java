@@ -46,7 +46,7 @@ public final class SlotCounts {
             return new SlotCounts(channel.map(FileChannel.MapMode.READ_WRITE, 0, 8L * slots));
         } catch (IOException e) {
             throw new IOException("cannot make " + file + " (" + e.getMessage()
-                    + "): the temp directory (java.io.tmpdir) needs room for it", e);
+                    + "): the master's directory needs room for it ($TMPDIR, or /tmp)", e);
         }
     }
 

@@ -1,15 +1,20 @@
 package sticky.agent.master;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import sticky.agent.Logs;
 import sticky.agent.common.ControlPaths;
 
 /**
@@ -17,34 +22,50 @@ import sticky.agent.common.ControlPaths;
  * levels mode 0700 and owned by the user, so that no other user can reach the
  * control socket (the kernel refuses the connect) and the operator's command
  * finds its masters without being told where. A per-user directory that is a
- * link, someone else's or open to others is refused: it could be a trap laid
- * by another user.
+ * link, someone else's or open to others is never used: it could be a trap
+ * laid by another user. Nor does it stop the master (anyone may create
+ * {@code /tmp/sticky-<uid>} first): the master then uses a private directory
+ * of an unpredictable name beside it, made by one mkdir.
  */
 final class ControlDirectory {
-    private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
+    private static final Logger log = Logs.get();
+    private static final FileAttribute<Set<PosixFilePermission>> PRIVATE =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
     private ControlDirectory() {}
 
     /** Creates this master's directory, fresh. */
     static Path create(int uid, long pid) throws IOException {
-        Path base = ControlPaths.base(uid);
-        if (!Files.exists(base, LinkOption.NOFOLLOW_LINKS)) {
-            try {
-                Files.createDirectory(base, PosixFilePermissions.asFileAttribute(PRIVATE));
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
-                // another master of this user made it: checked below like any other
-            }
-        }
-        if (Files.isSymbolicLink(base) || !Files.isDirectory(base, LinkOption.NOFOLLOW_LINKS)
-                || (int) Files.getAttribute(base, "unix:uid", LinkOption.NOFOLLOW_LINKS) != uid
-                || !Files.getPosixFilePermissions(base, LinkOption.NOFOLLOW_LINKS).equals(PRIVATE)) {
-            throw new IOException(base + " is not a private directory of user " + uid + "; remove it or fix its mode (0700)");
-        }
+        Path base = base(ControlPaths.parent(), uid);
         removeDead(base);
         Path dir = base.resolve(Long.toString(pid));
         delete(dir); // left by an earlier master that had this pid
-        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PRIVATE));
+        Files.createDirectory(dir, PRIVATE);
         return dir;
+    }
+
+    /** sticky-uid in parent, made if absent; if it is not ours and private, one of ours of another name. */
+    private static Path base(Path parent, int uid) throws IOException {
+        Path base = parent.resolve(ControlPaths.name(uid));
+        if (!Files.exists(base, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createDirectory(base, PRIVATE);
+            } catch (FileAlreadyExistsException raced) {
+                // another master, or someone else, made it: checked below like any other
+            }
+        }
+        if (ControlPaths.isPrivate(base, uid)) {
+            return base;
+        }
+        List<Path> ours = ControlPaths.bases(parent, uid);
+        Path other = ours.isEmpty() ? Files.createTempDirectory(parent, ControlPaths.name(uid) + ".", PRIVATE)
+                : ours.get(0);
+        if (!ControlPaths.isPrivate(other, uid)) { // a umask cannot widen the mode, but a file system might ignore it
+            throw new IOException(other + " is not a private directory of user " + uid);
+        }
+        log.warn("{} is not a private directory of user {} (a link, another user's, or open to others): not used; "
+                + "this master's sockets are in {}", base, uid, other);
+        return other;
     }
 
     /** Directories of masters that are gone (killed with -9, they could not clean up). */
