@@ -50,6 +50,7 @@ public final class Libc {
     public static final long SYS_PIDFD_OPEN = 434;
     public static final long SYS_PIDFD_GETFD = 438;
     public static final short POLLIN = 1;
+    public static final short POLLOUT = 4;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
 

@@ -25,9 +25,12 @@ import sticky.agent.unix.Sockaddr;
 /**
  * The master dispatches: its thread accepts, hashes the client address to a
  * slot and passes the socket to that slot's live worker (or the next live
- * one's) over its {@link HandoffChannel}; it never reads a byte of the
- * connection. With no live worker at all, it stops accepting and connections
- * wait in the kernel's backlog for a worker to come (back). The accept thread
+ * one's, while the slot has none) over its {@link HandoffChannel}; it never
+ * reads a byte of the connection. A worker slow to take its connections gets
+ * them later, in order ({@link HandoffQueue}): a client is never moved to
+ * another worker, nor closed, because its own is slow. With no live worker
+ * at all, or {@link HandoffQueue#LIMIT} connections waiting, it stops
+ * accepting and connections wait in the kernel's backlog. The accept thread
  * reads only an immutable snapshot of the live slots, which {@link #steer}
  * replaces whole.
  */
@@ -40,6 +43,7 @@ final class MasterDispatch implements Dispatch {
         final byte[] payload = new byte[Protocol.MAX_HANDOFF];
     }
 
+    private static final long SAY_FULL_EVERY_NS = 60_000_000_000L;
     private static final ThreadLocal<Sender> SENDERS = ThreadLocal.withInitial(Sender::new);
 
     /** The live slots: each slot's channel (null: no live worker) and where its clients go. */
@@ -52,6 +56,9 @@ final class MasterDispatch implements Dispatch {
     private final Router router;
     private final Peeker peeker;
     private final Thread acceptor;
+    private final HandoffQueue waiting;
+    /** The last time the accept thread had to wait for room: it says so at most once a minute. */
+    private long saidFull = System.nanoTime() - SAY_FULL_EVERY_NS;
     private final AtomicLong roundRobin = new AtomicLong();
     /** Each route's channel, by the worker end's descriptor number; on the master's loop only. */
     private final Map<Integer, HandoffChannel> channels = new HashMap<>();
@@ -68,6 +75,7 @@ final class MasterDispatch implements Dispatch {
         this.live = new Live(new HandoffChannel[slots], NextLive.targets(new boolean[slots]));
         this.peeker = router.mode() != Router.Mode.PROXY && router.mode() != Router.Mode.HEADER ? null
                 : new Peeker(router, this::route, "sticky-peeker-" + local.getPort());
+        this.waiting = new HandoffQueue("sticky-handoff-" + local.getPort(), this::roomMade);
         this.acceptor = new Thread(this::acceptLoop, "sticky-listener-" + local.getPort());
         this.acceptor.setDaemon(true);
         this.acceptor.start();
@@ -107,7 +115,7 @@ final class MasterDispatch implements Dispatch {
     @Override
     public int queued(Route route) {
         HandoffChannel handoff = channels.get(route.workerEnd);
-        return handoff == null ? 0 : handoff.queuedBytes();
+        return handoff == null ? 0 : handoff.queuedBytes() + handoff.waiting();
     }
 
     @Override
@@ -117,6 +125,7 @@ final class MasterDispatch implements Dispatch {
             return;
         }
         List<Unaccepted> unaccepted = handoff.close();
+        roomMade(); // what waited for this worker waits no more
         if (handOn) {
             redispatch(unaccepted, route.slot);
         } else {
@@ -153,7 +162,7 @@ final class MasterDispatch implements Dispatch {
             if (peeker != null) {
                 peeker.close();
             }
-            channel.close();
+            channel.close(); // the handoff queue goes on: the workers finish what waits for them too
         } catch (IOException e) {
             log.warn("closing listener {}: {}", local, e.toString());
         } catch (InterruptedException e) {
@@ -168,13 +177,26 @@ final class MasterDispatch implements Dispatch {
             handoff.close().forEach(u -> Libc.close(u.fd()));
         }
         channels.clear();
+        waiting.close();
         steer(new Route[live.channels().length]);
     }
 
-    /** Called before every accept: a plain loop, no allocation. */
-    private synchronized boolean awaitLiveWorker() throws InterruptedException {
-        while (!closing && live.target()[0] < 0) {
-            wait();
+    private synchronized void roomMade() {
+        notifyAll();
+    }
+
+    /**
+     * Called before every accept: waits while no worker is live or the
+     * handoff queue is full; a plain loop, no allocation while neither.
+     */
+    private synchronized boolean awaitRoom() throws InterruptedException {
+        while (!closing && (live.target()[0] < 0 || waiting.full())) {
+            if (live.target()[0] >= 0 && System.nanoTime() - saidFull >= SAY_FULL_EVERY_NS) {
+                saidFull = System.nanoTime();
+                log.warn("{} connections to {} wait in the master for workers slow to take them; "
+                        + "accepting no more until they do (new ones wait in the kernel's backlog)", waiting.count(), local);
+            }
+            wait(); // steer, stopAccepting, and the queue's thread as it hands connections on, notify
         }
         return !closing;
     }
@@ -190,7 +212,7 @@ final class MasterDispatch implements Dispatch {
         byte[] peekBuffer = peeker == null ? null : new byte[router.window()];
         byte[] peer = new byte[16];
         try (Memory sockaddr = new Memory(Sockaddr.MAX_SIZE); Memory length = new Memory(4)) {
-            while (awaitLiveWorker()) {
+            while (awaitRoom()) {
                 length.setInt(0, Sockaddr.MAX_SIZE);
                 int client = Libc.accept4(fd, sockaddr, length, Libc.SOCK_CLOEXEC);
                 if (client < 0) {
@@ -237,8 +259,8 @@ final class MasterDispatch implements Dispatch {
 
     /**
      * Hands the connection to the worker of client's slot (or the next live
-     * one); closes it if none takes it. client is the TCP peer, or the client
-     * a trusted proxy named; the Handoff reports the TCP peer.
+     * one); closes it if no worker is live. client is the TCP peer, or the
+     * client a trusted proxy named; the Handoff reports the TCP peer.
      */
     private void route(int fd, byte[] peer, int peerLength, int port, byte[] client, int clientLength) {
         Sender sender = SENDERS.get();
@@ -247,34 +269,38 @@ final class MasterDispatch implements Dispatch {
         int slot = router.mode() == Router.Mode.ROUND_ROBIN ? (int) (roundRobin.getAndIncrement() % slots)
                 : ClientHash.slot(client, clientLength, slots);
         if (!dispatch(fd, sender.payload, payloadLength, slot, sender.passer)) {
-            log.warn("no worker took a connection on {}; closed it", local);
+            log.warn("no live worker for a connection on {}; closed it", local);
             Libc.close(fd);
         }
     }
 
     /**
-     * Sends the socket to the worker slot's clients go to, or to the next
-     * live one after it that takes it. Once sent, the master's own copy is
-     * closed: the worker's queue holds it now, and the master can take it back
-     * from there (see {@link HandoffChannel}).
+     * Gives the socket to the live worker slot's clients go to: sent to it
+     * now, or left waiting for room in its queue (never given to another
+     * worker because that one is slow). Once given, the master's own copy is
+     * closed or held by the channel, which can give it back (see
+     * {@link HandoffChannel}). False only when no worker is live.
      */
     private boolean dispatch(int fd, byte[] payload, int payloadLength, int slot, FdPasser passer) {
-        Live now = live;
-        int first = now.target()[slot];
-        if (first < 0) {
-            return false;
-        }
-        int s = first;
-        do {
-            int errno = now.channels()[s].pass(passer, fd, payload, payloadLength);
-            if (errno == 0) {
-                Libc.close(fd);
+        while (true) {
+            Live now = live;
+            int s = now.target()[slot];
+            if (s < 0) {
+                return false;
+            }
+            HandoffChannel handoff = now.channels()[s];
+            int result = handoff.offer(passer, fd, payload, payloadLength);
+            if (result == HandoffChannel.SENT || result == HandoffChannel.WAITING) {
+                if (result == HandoffChannel.WAITING) {
+                    waiting.waiting(handoff);
+                }
                 dispatched.incrementAndGet(s);
                 return true;
             }
-            log.debug("worker {} did not take a connection on {}: {}", s + 1, local, Libc.strerror(errno));
-            s = now.target()[(s + 1) % now.target().length];
-        } while (s != first);
-        return false;
+            if (live == now) { // not closed by a steer since the snapshot: the pair itself refuses
+                log.warn("worker {} did not take a connection on {}: {}", s + 1, local, Libc.strerror(result));
+                return false;
+            }
+        }
     }
 }
