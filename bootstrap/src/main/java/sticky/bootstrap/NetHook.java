@@ -23,7 +23,7 @@ import java.net.SocketOption;
  *
  * <p>Call sites, checked on JDK 17.0.15 and 25.0.3: {@code ServerSocketChannelImpl},
  * {@code NioSocketImpl}, {@code AsynchronousServerSocketChannelImpl} and
- * {@code UnixAsynchronousServerSocketChannelImpl} in {@code sun.nio.ch}. The
+ * {@code UnixAsynchronousServerSocketChannelImpl} and {@code DatagramChannelImpl} in {@code sun.nio.ch}. The
  * same classes' calls to {@code NativeDispatcher.close} and {@code preClose}
  * come here too, with the dispatcher as an Object (the class is
  * package-private): the agent learns that a server socket is closing, then
@@ -42,6 +42,8 @@ public final class NetHook {
     public static MethodHandle serverSocket;
     /** (boolean knownServer, ProtocolFamily, FileDescriptor, InetAddress, int) void */
     public static MethodHandle bind;
+    /** (ProtocolFamily, FileDescriptor, InetAddress, int) void: a UDP socket's bind */
+    public static MethodHandle datagramBind;
     /** (FileDescriptor, int) void */
     public static MethodHandle listen;
     /** (FileDescriptor) InetSocketAddress */
@@ -82,6 +84,11 @@ public final class NetHook {
     /** Net.bind as ServerSocketChannelImpl calls it: always a server socket. */
     public static void bind(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port) throws Throwable {
         bind.invokeExact(true, family, fd, addr, port);
+    }
+
+    /** Net.bind as DatagramChannelImpl calls it (DatagramSocket too, since JDK 15): a UDP socket. */
+    public static void bindDatagram(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port) throws Throwable {
+        datagramBind.invokeExact(family, fd, addr, port);
     }
 
     /** Net.bind as AsynchronousServerSocketChannelImpl calls it: always a server socket. */

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
  * Hello       'H' worker:int secret:str pid:long       worker to master, once, on its own connection
  * Ready       'R'                                       master to worker
  * BindRequest 'B' worker:int secret:str family:byte address:addr port:int index:int receiveBuffer:int reusePort:byte
+ *                 datagram:byte
  * BindOk      'O' address:addr port:int direct:byte    with the worker's end of the handoff socket pair,
  *                                                       or (direct) its slot's listening socket
  * BindError   'E' bindException:byte message:str
@@ -44,9 +45,12 @@ public final class Protocol {
      * that its n-th bind of port 0 shares the n-th ephemeral port of the others.
      * receiveBuffer is SO_RCVBUF as set before bind, or 0.
      */
-    /** reusePort: the application set SO_REUSEPORT, so that several sockets may bind the port. */
+    /**
+     * reusePort: the application set SO_REUSEPORT, so that several sockets may bind the port.
+     * datagram: a UDP socket's bind, not a TCP server socket's.
+     */
     public record BindRequest(int worker, String secret, int family, InetAddress address, int port, int index,
-            int receiveBuffer, boolean reusePort) implements Message {}
+            int receiveBuffer, boolean reusePort, boolean datagram) implements Message {}
 
     /** direct: the socket that comes with it is a listening socket to accept from, not a handoff socket. */
     public record BindOk(InetSocketAddress bound, boolean direct) implements Message {}
@@ -77,7 +81,8 @@ public final class Protocol {
             putString(b, r.secret());
             b.put((byte) r.family());
             putAddress(b, r.address().getAddress());
-            b.putInt(r.port()).putInt(r.index()).putInt(r.receiveBuffer()).put((byte) (r.reusePort() ? 1 : 0));
+            b.putInt(r.port()).putInt(r.index()).putInt(r.receiveBuffer()).put((byte) (r.reusePort() ? 1 : 0))
+                    .put((byte) (r.datagram() ? 1 : 0));
         } else if (message instanceof BindOk ok) {
             b.put((byte) 'O');
             putAddress(b, ok.bound().getAddress().getAddress());
@@ -127,7 +132,8 @@ public final class Protocol {
                 case 'H' -> new Hello(b.getInt(), getString(b), b.getLong());
                 case 'R' -> new Ready();
                 case 'B' -> new BindRequest(b.getInt(), getString(b), family(b.get()), getAddress(b), port(b.getInt()),
-                        nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"), b.get() != 0);
+                        nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"), b.get() != 0,
+                        b.get() != 0);
                 case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())), b.get() != 0);
                 case 'E' -> new BindError(b.get() != 0, getString(b));
                 case 'C' -> new Handoff(new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));

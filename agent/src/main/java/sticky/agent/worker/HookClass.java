@@ -48,6 +48,8 @@ final class HookClass {
         point(hook, "serverSocket", lookup, net, methodType(FileDescriptor.class, Object[].class));
         point(hook, "bind", lookup, net,
                 methodType(void.class, boolean.class, ProtocolFamily.class, fd, InetAddress.class, int.class));
+        point(hook, "datagramBind", lookup, net, "bindDatagram",
+                methodType(void.class, ProtocolFamily.class, fd, InetAddress.class, int.class));
         point(hook, "listen", lookup, net, methodType(void.class, fd, int.class));
         point(hook, "localAddress", lookup, net, methodType(InetSocketAddress.class, fd));
         point(hook, "accept", lookup, net, methodType(int.class, fd, fd, InetSocketAddress[].class));

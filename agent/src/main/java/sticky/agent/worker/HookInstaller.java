@@ -42,7 +42,7 @@ final class HookInstaller implements ClassFileTransformer {
     private static final String DISPATCHER = "sun/nio/ch/NativeDispatcher";
     /** The classes that close server sockets (JDK 17 and 25): their close calls must be found. */
     private static final Set<String> CLOSERS = Set.of("sun/nio/ch/ServerSocketChannelImpl", "sun/nio/ch/NioSocketImpl",
-            "sun/nio/ch/UnixAsynchronousServerSocketChannelImpl");
+            "sun/nio/ch/UnixAsynchronousServerSocketChannelImpl", "sun/nio/ch/DatagramChannelImpl");
 
     /** Per class (internal name): Net method name + descriptor, to the hook method's name. */
     private final Map<String, Map<String, String>> rewrites;
@@ -73,6 +73,9 @@ final class HookInstaller implements ClassFileTransformer {
                 "serverSocket", serverSocketHook(hook)));
         rewrites.put("sun/nio/ch/AsynchronousServerSocketChannelImpl", table(common,
                 "bind", hook.getMethod("bindServer", fd, InetAddress.class, int.class)));
+        // DatagramChannelImpl calls Net.bind in bindInternal and in repairSocket (JDK 17 and 25).
+        rewrites.put("sun/nio/ch/DatagramChannelImpl", table(List.of(),
+                "bind", hook.getMethod("bindDatagram", ProtocolFamily.class, fd, InetAddress.class, int.class)));
         rewrites.put("sun/nio/ch/UnixAsynchronousServerSocketChannelImpl", table(List.of(
                 hook.getMethod("accept", fd, fd, InetSocketAddress[].class))));
 

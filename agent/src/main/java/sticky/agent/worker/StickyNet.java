@@ -95,14 +95,50 @@ final class StickyNet {
                 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
         Map<SocketOption<?>, Object> options = optionsOf(fd, socketFamily);
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
-                addr, port, openBindsOf(socketFamily, addr, port), appReceiveBuffer(options),
-                Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT)));
+                addr, port, openBindsOf(false, socketFamily, addr, port), appReceiveBuffer(options),
+                Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT)), false);
         Bound bound = handshake(request, number);
         StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options,
-                bound.direct());
+                bound.direct(), false);
         sockets.put(fd, socket);
         refreshNumbers();
         log.debug("worker {}: server socket bound to {} through the master", worker, bound.address());
+    }
+
+    /**
+     * A UDP socket's bind. One of a fixed port becomes its slot's socket of a
+     * SO_REUSEPORT group the master holds, which the kernel gives the
+     * datagrams of this slot's clients (by source address, whatever route=
+     * says: a datagram has no other), dup2ed onto fd; from then on the JDK
+     * reads and writes it as its own. A bind of port 0 (a client's socket,
+     * DNS lookups among them), one the application shares itself
+     * (SO_REUSEPORT or SO_REUSEADDR set: multicast receivers) and the JVM's own stay the
+     * worker's; so does the JDK's rebind of a socket it repairs after a
+     * disconnect (DatagramChannelImpl.repairSocket, JDK 17 and 25).
+     */
+    void bindDatagram(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port) throws IOException {
+        int number = JdkNet.fdVal(fd);
+        ProtocolFamily socketFamily = Libc.getIntOption(number, Libc.SOL_SOCKET, Libc.SO_DOMAIN) == Libc.AF_INET
+                ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
+        Map<SocketOption<?>, Object> options = port == 0 ? Map.of() : optionsOf(fd, socketFamily);
+        if (port == 0 || Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT))
+                || Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEADDR)) || boundForTheJvm()
+                || repairing()) {
+            JdkNet.bind(family, fd, addr, port);
+            return;
+        }
+        BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
+                addr, port, openBindsOf(true, socketFamily, addr, port), appReceiveBuffer(options), false, true);
+        Bound bound = handshake(request, number);
+        sockets.put(fd, new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options,
+                true, true));
+        refreshNumbers();
+        log.debug("worker {}: UDP socket bound to {} through the master", worker, bound.address());
+    }
+
+    private static boolean repairing() {
+        return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("repairSocket")
+                && f.getClassName().equals("sun.nio.ch.DatagramChannelImpl")));
     }
 
     /**
@@ -205,11 +241,11 @@ final class StickyNet {
     }
 
     /** How many sticky sockets this worker has open for the same request: Node's bind index. */
-    private int openBindsOf(ProtocolFamily family, InetAddress addr, int port) {
+    private int openBindsOf(boolean datagram, ProtocolFamily family, InetAddress addr, int port) {
         int count = 0;
         synchronized (sockets) {
             for (StickySocket s : sockets.values()) {
-                if (s.isOpen() && s.family.equals(family) && s.requestedAddress.equals(addr) && s.requestedPort == port) {
+                if (s.isOpen() && s.datagram == datagram && s.family.equals(family) && s.requestedAddress.equals(addr) && s.requestedPort == port) {
                     count++;
                 }
             }

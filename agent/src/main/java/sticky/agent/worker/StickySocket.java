@@ -48,6 +48,8 @@ final class StickySocket {
     final int requestedPort;
     final InetSocketAddress local;
     final boolean direct;
+    /** A UDP socket of its slot (always direct). */
+    final boolean datagram;
     /** The bind's connection to the master, closed with the server socket; -1 once closed. */
     private final AtomicInteger lifeline;
     private final String openFile;
@@ -55,7 +57,8 @@ final class StickySocket {
     private final Map<SocketOption<?>, Object> forAccepted = new ConcurrentHashMap<>();
 
     StickySocket(FileDescriptor fd, ProtocolFamily family, InetAddress requestedAddress, int requestedPort,
-            InetSocketAddress local, int lifeline, Map<SocketOption<?>, Object> optionsAtBind, boolean direct) {
+            InetSocketAddress local, int lifeline, Map<SocketOption<?>, Object> optionsAtBind, boolean direct,
+            boolean datagram) {
         this.fd = fd;
         this.number = JdkNet.fdVal(fd);
         this.family = family;
@@ -63,6 +66,7 @@ final class StickySocket {
         this.requestedPort = requestedPort;
         this.local = local;
         this.direct = direct;
+        this.datagram = datagram;
         this.lifeline = new AtomicInteger(lifeline);
         this.openFile = openFile(number);
         this.options = new ConcurrentHashMap<>(optionsAtBind);

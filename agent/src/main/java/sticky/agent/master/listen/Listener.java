@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,15 @@ public final class Listener {
     static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch)
             throws IOException {
         int slots = dispatched.length();
+        if (request.datagram()) {
+            // No socket to pass on: datagrams can only be dispatched by the kernel, by their source address.
+            KernelDispatch kernel = KernelDispatch.open(request, slots, BACKLOG);
+            if (kernel == null) {
+                throw new IOException("sticky: this kernel cannot dispatch datagrams by client (SO_ATTACH_REUSEPORT_CBPF)");
+            }
+            log.info("listening on udp {}, dispatched by the kernel", kernel.localAddress());
+            return new Listener(kernel, slots);
+        }
         if (kernelDispatch && router.mode() == Router.Mode.IP && !request.reusePort()) {
             KernelDispatch kernel = KernelDispatch.open(request, slots, BACKLOG);
             if (kernel != null) {
@@ -58,6 +68,23 @@ public final class Listener {
             MasterDispatch master = new MasterDispatch(channel, dispatched, router);
             log.info("listening on {}", master.localAddress());
             return new Listener(master, slots);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** A UDP socket bound as the request asks, on port, with SO_REUSEPORT or not. */
+    static DatagramChannel bindDatagram(BindRequest request, int port, boolean reusePort) throws IOException {
+        DatagramChannel channel = DatagramChannel.open(
+                request.family() == 4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
+        try {
+            if (request.receiveBuffer() > 0) {
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, request.receiveBuffer());
+            }
+            channel.setOption(StandardSocketOptions.SO_REUSEPORT, reusePort);
+            channel.bind(new InetSocketAddress(request.address(), port));
+            return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;

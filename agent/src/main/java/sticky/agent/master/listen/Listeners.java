@@ -23,7 +23,7 @@ import sticky.agent.route.Router;
  * on the master's loop only, but for {@link #dispatched}.
  */
 public final class Listeners implements Routing {
-    private record Key(int family, InetAddress address, int port, int index) {}
+    private record Key(boolean datagram, int family, InetAddress address, int port, int index) {}
 
     private final Map<Key, Listener> byKey = new HashMap<>();
     /** Connections the master handed to each slot's workers, over all listeners. */
@@ -48,7 +48,7 @@ public final class Listeners implements Routing {
 
     /** Joins or opens the listener; the route is not live until it is answered and goes live. */
     public Route bind(BindRequest request, int slot, long pid, int lifeline) throws IOException {
-        Key key = new Key(request.family(), request.address(), request.port(), request.index());
+        Key key = new Key(request.datagram(), request.family(), request.address(), request.port(), request.index());
         Listener listener = byKey.get(key);
         if (listener == null) {
             listener = Listener.open(request, dispatched, router, kernelDispatch);

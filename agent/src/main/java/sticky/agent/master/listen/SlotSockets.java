@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.NetworkChannel;
 import java.util.ArrayList;
 import java.util.List;
 import sticky.agent.JdkAccess;
@@ -15,7 +15,7 @@ import sticky.agent.unix.Libc;
 import sticky.agent.unix.TcpInfo;
 
 /**
- * The listening sockets of a listener the kernel dispatches: a SO_REUSEPORT
+ * The listening sockets (or UDP sockets) of a listener the kernel dispatches: a SO_REUSEPORT
  * group on one address and port. Each slot starts with one, bound in slot
  * order; a rolling restart's replacement gets one of its own ({@link #add}),
  * so that the old worker's socket gets no new connection while it finishes
@@ -34,10 +34,10 @@ final class SlotSockets {
 
     /** One socket of the group: the master's copy. */
     static final class Socket {
-        final ServerSocketChannel channel;
+        final NetworkChannel channel;
         final int fd;
 
-        private Socket(ServerSocketChannel channel) {
+        private Socket(NetworkChannel channel) {
             this.channel = channel;
             this.fd = JdkAccess.channelFd(channel);
         }
@@ -49,7 +49,7 @@ final class SlotSockets {
     private final InetSocketAddress local;
     private boolean closed;
 
-    private SlotSockets(BindRequest request, int backlog, List<ServerSocketChannel> channels) throws IOException {
+    private SlotSockets(BindRequest request, int backlog, List<NetworkChannel> channels) throws IOException {
         this.request = request;
         this.backlog = backlog;
         channels.forEach(c -> group.add(new Socket(c)));
@@ -60,23 +60,29 @@ final class SlotSockets {
     static SlotSockets open(BindRequest request, int slots, int backlog) throws IOException {
         if (request.port() != 0) {
             // Without this, a port held by another reuseport group of this user would be joined, not refused.
-            Listener.bind(request, request.port(), false, 1).close();
+            bind(request, request.port(), false, 1).close();
         }
-        List<ServerSocketChannel> channels = new ArrayList<>();
+        List<NetworkChannel> channels = new ArrayList<>();
         try {
             int port = request.port();
             for (int slot = 0; slot < slots; slot++) {
-                ServerSocketChannel channel = Listener.bind(request, port, true, backlog);
+                NetworkChannel channel = bind(request, port, true, backlog);
                 channels.add(channel);
                 port = ((InetSocketAddress) channel.getLocalAddress()).getPort();
             }
             return new SlotSockets(request, backlog, channels);
         } catch (IOException | RuntimeException e) {
-            for (ServerSocketChannel channel : channels) {
+            for (NetworkChannel channel : channels) {
                 channel.close();
             }
             throw e;
         }
+    }
+
+    /** A TCP listening socket, or a UDP socket, as the request asks. */
+    private static NetworkChannel bind(BindRequest request, int port, boolean reusePort, int backlog) throws IOException {
+        return request.datagram() ? Listener.bindDatagram(request, port, reusePort)
+                : Listener.bind(request, port, reusePort, backlog);
     }
 
     InetSocketAddress localAddress() {
@@ -90,7 +96,7 @@ final class SlotSockets {
 
     /** A new socket at the end of the group; it gets connections once the program sends it some. */
     Socket add() throws IOException {
-        Socket socket = new Socket(Listener.bind(request, local.getPort(), true, backlog));
+        Socket socket = new Socket(bind(request, local.getPort(), true, backlog));
         group.add(socket);
         return socket;
     }
@@ -106,9 +112,16 @@ final class SlotSockets {
         socket.channel.close();
     }
 
-    /** Connections in the socket's accept queue, which no worker has accepted yet. */
+    /** Connections in the socket's accept queue, which no worker has accepted yet; for UDP, 1 if a datagram waits. */
     int queued(Socket socket) {
-        TcpInfo info = closed || !group.contains(socket) ? null : TcpInfo.of(socket.fd);
+        if (closed || !group.contains(socket)) {
+            return 0;
+        }
+        if (request.datagram()) {
+            int[] bytes = new int[1]; // FIONREAD on UDP: the size of the next datagram
+            return Libc.ioctl(socket.fd, Libc.FIONREAD, bytes) == 0 && bytes[0] > 0 ? 1 : 0;
+        }
+        TcpInfo info = TcpInfo.of(socket.fd);
         return info == null ? 0 : info.unacked();
     }
 
