@@ -13,9 +13,10 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import sticky.agent.common.ControlPaths;
+import sticky.agent.common.Version;
 
 /**
- * {@code java -jar sticky.jar status|reload|stop [--json] [PID]}: the operator's
+ * {@code java -jar sticky.jar status|reload|stop [--json] [PID]}, {@code --help}, {@code --version}: the operator's
  * command line. It finds this user's running masters by their directories and
  * asks through the master's admin socket. Exit codes: 0 done, 1 the master
  * refused or failed, 2 usage, 3 no such master.
@@ -33,16 +34,26 @@ public final class Cli {
 
                 java -javaagent:sticky.jar=workers=4 -jar your-app.jar
 
-            Options (comma-separated key=value):
-                workers=N|auto             worker JVMs to run (default: auto, the number of processors)
+            Options (comma-separated key=value; each at most once, but trust):
+                workers=N|auto             worker JVMs to run, 1 to 256 (default: auto, the number of processors)
                 log=LEVEL                  sticky's log level: off, error, warn, info (default), debug, trace
-                shutdown-timeout=DURATION  how long workers get to stop (default 30s)
-                metrics=[HOST:]PORT        Prometheus text at /metrics (HOST defaults to 127.0.0.1)
+                shutdown-timeout=DURATION  how long a leaving worker gets to finish its requests, and then to
+                                           stop: 30s (default), 500ms, 2m, or seconds
+                metrics=[HOST:]PORT        Prometheus text at /metrics (HOST defaults to 127.0.0.1; default: off)
+                route=ROUTE                what a connection is routed by: ip (default, the TCP peer), proxy
+                                           (a trusted proxy's PROXY v1/v2 header), header:NAME (a trusted
+                                           proxy's HTTP header, such as header:X-Forwarded-For), round-robin
+                trust=ADDRESS[;ADDRESS]    the proxies route=proxy and route=header believe: addresses or CIDR
+                                           blocks (required with those routes; may be given several times)
+                dispatch=kernel|master     who hands connections to workers: the kernel (default with route=ip)
+                                           or the master (every route)
+                cpus=share|all|N           the processors each worker counts: its share (default), all, or N
 
             Commands to a running master of yours (PID needed only when you run several):
                 java -jar sticky.jar status [--json] [PID]   listeners and workers
                 java -jar sticky.jar reload [PID]            rolling restart, as SIGHUP
                 java -jar sticky.jar stop [PID]              graceful stop, as SIGTERM; waits until it is done
+                java -jar sticky.jar --version               sticky's version
             Exit codes: 0 done, 1 refused or failed, 2 usage, 3 no running master.
             """;
 
@@ -55,6 +66,10 @@ public final class Cli {
     static int run(String[] args) {
         List<String> words = new ArrayList<>(List.of(args));
         boolean json = words.remove("--json");
+        if (words.equals(List.of("--version")) && !json) {
+            System.out.println("sticky " + Version.current());
+            return OK;
+        }
         if (words.isEmpty() || words.get(0).equals("help") || words.get(0).equals("--help")) {
             System.out.print(HELP);
             return words.isEmpty() || !json ? OK : USAGE;

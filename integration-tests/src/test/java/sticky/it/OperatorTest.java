@@ -68,6 +68,8 @@ class OperatorTest {
             Run text = cli("status", pid);
             assertEquals(0, text.code(), text.output());
             assertTrue(text.output().startsWith("sticky master " + pid + ", up "), text.output());
+            assertTrue(text.output().lines().findFirst().orElseThrow().endsWith(", sticky " + System.getProperty("sticky.version")),
+                    text.output());
             assertTrue(text.output().contains("listening on [0:0:0:0:0:0:0:0]:" + port), text.output());
             for (ProcessHandle worker : cluster.workers()) {
                 assertTrue(Pattern.compile("(?m)^[12]\\s+" + worker.pid() + "\\s+running\\s").matcher(text.output()).find(),
@@ -85,7 +87,8 @@ class OperatorTest {
                     held.add(s);
                 }
                 String json = cli("status", "--json", pid).output();
-                assertTrue(json.startsWith("{\"pid\":" + pid + ","), json);
+                assertTrue(json.startsWith("{\"pid\":" + pid + ",\"version\":\"" + System.getProperty("sticky.version") + "\","),
+                        json);
                 Matcher w = Pattern.compile("\\{\"id\":(\\d),\"pid\":(\\d+),\"state\":\"running\",\"uptimeSeconds\":\\d+,"
                         + "\"restarts\":0,\"dispatched\":(\\d+),\"open\":(\\d+)}").matcher(json);
                 long dispatched = 0;
@@ -221,6 +224,12 @@ class OperatorTest {
         Run help = cli();
         assertEquals(0, help.code());
         assertTrue(help.output().contains("java -javaagent:sticky.jar=workers=4"), help.output());
+        assertEquals(help, cli("--help"));
+        // Every option the agent takes (the README's table) is in the help.
+        for (String key : List.of("workers", "log", "shutdown-timeout", "metrics", "route", "trust", "dispatch", "cpus")) {
+            assertTrue(Pattern.compile("(?m)^\\s+" + key + "=").matcher(help.output()).find(), key + ": " + help.output());
+        }
+        assertEquals(new Run(0, "sticky " + System.getProperty("sticky.version") + "\n"), cli("--version"));
     }
 
     /** A scraper that sends half a request holds no thread for long and delays no other scrape. */

@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
+import sticky.agent.common.Version;
 
 /**
  * A snapshot of the cluster for the operator: as text for people, JSON for
@@ -16,8 +17,8 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
 
     String text() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "sticky master %d, up %s, %d workers%n", pid, duration(uptimeMs),
-                workers.size()));
+        out.append(String.format(Locale.ROOT, "sticky master %d, up %s, %d workers, sticky %s%n", pid,
+                duration(uptimeMs), workers.size(), Version.current()));
         for (String listener : listeners) {
             out.append("listening on ").append(listener).append('\n');
         }
@@ -38,9 +39,9 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
                 .collect(Collectors.joining(","));
         String listenerList = listeners.stream().map(l -> "\"" + l.replace("\\", "\\\\").replace("\"", "\\\"") + "\"")
                 .collect(Collectors.joining(","));
-        return String.format(Locale.ROOT, "{\"pid\":%d,\"uptimeSeconds\":%d,\"shutdownTimeoutSeconds\":%d,"
-                + "\"listeners\":[%s],\"workers\":[%s]}%n", pid, uptimeMs / 1000, shutdownTimeoutMs / 1000,
-                listenerList, workerList);
+        return String.format(Locale.ROOT, "{\"pid\":%d,\"version\":\"%s\",\"uptimeSeconds\":%d,\"shutdownTimeoutSeconds\":%d,"
+                + "\"listeners\":[%s],\"workers\":[%s]}%n", pid, Version.current(), uptimeMs / 1000,
+                shutdownTimeoutMs / 1000, listenerList, workerList);
     }
 
     String prometheus() {

@@ -29,14 +29,13 @@ final class HandoffQueue {
 
     private final Set<HandoffChannel> watched = ConcurrentHashMap.newKeySet();
     private final Runnable roomMade;
-    private final int wake;
+    private final Wakeup wake = new Wakeup();
     private final Thread thread;
     private volatile boolean closed;
 
     /** roomMade: run on this thread after connections went on, for an accept thread that waits. */
     HandoffQueue(String name, Runnable roomMade) {
         this.roomMade = roomMade;
-        this.wake = Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
         this.thread = new Thread(this::loop, name);
         this.thread.setDaemon(true);
         this.thread.start();
@@ -45,7 +44,7 @@ final class HandoffQueue {
     /** A connection was left waiting in channel ({@link HandoffChannel#offer} said WAITING). */
     void waiting(HandoffChannel channel) {
         if (watched.add(channel)) {
-            Libc.write(wake, new byte[] {1, 0, 0, 0, 0, 0, 0, 0}, 8);
+            wake.signal();
         }
     }
 
@@ -64,7 +63,6 @@ final class HandoffQueue {
 
     private void loop() {
         FdPasser passer = new FdPasser();
-        byte[] counter = new byte[8];
         Memory pollfds = new Memory(8L * 64);
         while (!closed) {
             List<HandoffChannel> channels = new ArrayList<>(watched);
@@ -72,7 +70,7 @@ final class HandoffQueue {
                 pollfds.close();
                 pollfds = new Memory((channels.size() + 1) * 16L);
             }
-            pollfds.setInt(0, wake);
+            pollfds.setInt(0, wake.fd);
             pollfds.setShort(4, Libc.POLLIN);
             pollfds.setShort(6, (short) 0);
             for (int i = 0; i < channels.size(); i++) {
@@ -82,7 +80,7 @@ final class HandoffQueue {
             }
             Libc.poll(pollfds, channels.size() + 1, -1);
             if (pollfds.getShort(6) != 0) {
-                Libc.read(wake, counter, 8);
+                wake.clear();
             }
             boolean stuck = false;
             for (int i = 0; i < channels.size(); i++) {
@@ -114,12 +112,6 @@ final class HandoffQueue {
     /** Stops the thread; what still waits stays in its channels, which give it back when closed. */
     void close() {
         closed = true;
-        Libc.write(wake, new byte[] {1, 0, 0, 0, 0, 0, 0, 0}, 8);
-        try {
-            thread.join(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Libc.close(wake);
+        wake.end(thread);
     }
 }

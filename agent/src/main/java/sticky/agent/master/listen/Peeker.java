@@ -45,7 +45,7 @@ final class Peeker {
     private final Router router;
     private final BiConsumer<Pending, byte[]> route;
     private final ConcurrentLinkedQueue<Waiting> incoming = new ConcurrentLinkedQueue<>();
-    private final int wake;
+    private final Wakeup wake = new Wakeup();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -53,7 +53,6 @@ final class Peeker {
     Peeker(Router router, BiConsumer<Pending, byte[]> route, String name) {
         this.router = router;
         this.route = route;
-        this.wake = Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
         this.thread = new Thread(this::loop, name);
         this.thread.setDaemon(true);
         this.thread.start();
@@ -70,7 +69,7 @@ final class Peeker {
         Waiting w = new Waiting(connection, System.currentTimeMillis() + TIMEOUT_MS);
         w.seen = seen[0];
         incoming.add(w);
-        Libc.write(wake, new byte[] {1, 0, 0, 0, 0, 0, 0, 0}, 8);
+        wake.signal();
     }
 
     private Verdict peek(int fd, byte[] buffer, long[] seen) {
@@ -91,7 +90,6 @@ final class Peeker {
         byte[] buffer = new byte[router.window()];
         long[] seen = new long[1];
         Memory pollfds = new Memory(8L * 1024);
-        byte[] counter = new byte[8];
         while (!closed) {
             for (Waiting w; (w = incoming.poll()) != null; ) {
                 waiting.add(w);
@@ -113,7 +111,7 @@ final class Peeker {
                 pollfds.close();
                 pollfds = new Memory((silent.size() + 1) * 16L);
             }
-            pollfds.setInt(0, wake);
+            pollfds.setInt(0, wake.fd);
             pollfds.setShort(4, Libc.POLLIN);
             pollfds.setShort(6, (short) 0);
             for (Waiting w : waiting) {
@@ -128,7 +126,7 @@ final class Peeker {
             int wait = (int) Math.min(partial ? TICK_MS : Integer.MAX_VALUE, timeout == Long.MAX_VALUE ? -1 : timeout);
             Libc.poll(pollfds, silent.size() + 1, timeout == Long.MAX_VALUE && !partial ? -1 : wait);
             if (pollfds.getShort(6) != 0) {
-                Libc.read(wake, counter, 8);
+                wake.clear();
             }
             now = System.currentTimeMillis();
             for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
@@ -162,12 +160,6 @@ final class Peeker {
 
     void close() {
         closed = true;
-        Libc.write(wake, new byte[] {1, 0, 0, 0, 0, 0, 0, 0}, 8);
-        try {
-            thread.join(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Libc.close(wake);
+        wake.end(thread);
     }
 }
