@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.SocketOption;
+import java.nio.file.Path;
 
 /**
  * What the worker's instrumented JDK classes call instead of
@@ -44,6 +45,8 @@ public final class NetHook {
     public static MethodHandle bind;
     /** (ProtocolFamily, FileDescriptor, InetAddress, int) void: a UDP socket's bind */
     public static MethodHandle datagramBind;
+    /** (FileDescriptor, Path) void: a Unix-domain server socket's bind */
+    public static MethodHandle unixBind;
     /** (FileDescriptor, int) void */
     public static MethodHandle listen;
     /** (FileDescriptor) InetSocketAddress */
@@ -89,6 +92,11 @@ public final class NetHook {
     /** Net.bind as DatagramChannelImpl calls it (DatagramSocket too, since JDK 15): a UDP socket. */
     public static void bindDatagram(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port) throws Throwable {
         datagramBind.invokeExact(family, fd, addr, port);
+    }
+
+    /** UnixDomainSockets.bind as ServerSocketChannelImpl calls it: a Unix-domain server socket. */
+    public static void bindUnix(FileDescriptor fd, Path path) throws Throwable {
+        unixBind.invokeExact(fd, path);
     }
 
     /** Net.bind as AsynchronousServerSocketChannelImpl calls it: always a server socket. */

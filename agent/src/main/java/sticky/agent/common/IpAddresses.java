@@ -1,10 +1,20 @@
 package sticky.agent.common;
 
+import java.net.InetSocketAddress;
 import java.util.Arrays;
 
-/** IPv4-mapped IPv6 addresses ({@code ::ffff:a.b.c.d}) are one client with their IPv4 address: one rule for all. */
+/**
+ * IPv4-mapped IPv6 addresses ({@code ::ffff:a.b.c.d}) are one client with their IPv4 address: one rule for all.
+ * And how an address is written for people.
+ */
 public final class IpAddresses {
     private IpAddresses() {}
+
+    /** host:port, an IPv6 host in brackets, as status and logs show an address. */
+    public static String hostPort(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
 
     /** An IPv4-mapped IPv6 address as its 4 IPv4 bytes; any other as it is. */
     public static byte[] normalise(byte[] address) {

@@ -22,7 +22,7 @@ import java.nio.charset.StandardCharsets;
  * Hello       'H' worker:int secret:str pid:long       worker to master, once, on its own connection
  * Ready       'R'                                       master to worker
  * BindRequest 'B' worker:int secret:str family:byte address:addr port:int index:int receiveBuffer:int reusePort:byte
- *                 datagram:byte
+ *                 datagram:byte path:str
  * BindOk      'O' address:addr port:int direct:byte    with the worker's end of the handoff socket pair,
  *                                                       or (direct) its slot's listening socket
  * BindError   'E' bindException:byte message:str
@@ -47,10 +47,15 @@ public final class Protocol {
      */
     /**
      * reusePort: the application set SO_REUSEPORT, so that several sockets may bind the port.
-     * datagram: a UDP socket's bind, not a TCP server socket's.
+     * datagram: a UDP socket's bind, not a TCP server socket's. family {@link #UNIX}: a
+     * Unix-domain server socket's bind at path (address 0.0.0.0 and port 0, unused); path is
+     * empty for the others.
      */
     public record BindRequest(int worker, String secret, int family, InetAddress address, int port, int index,
-            int receiveBuffer, boolean reusePort, boolean datagram) implements Message {}
+            int receiveBuffer, boolean reusePort, boolean datagram, String path) implements Message {}
+
+    /** BindRequest's family of a Unix-domain socket. */
+    public static final int UNIX = 0;
 
     /** direct: the socket that comes with it is a listening socket to accept from, not a handoff socket. */
     public record BindOk(InetSocketAddress bound, boolean direct) implements Message {}
@@ -83,6 +88,7 @@ public final class Protocol {
             putAddress(b, r.address().getAddress());
             b.putInt(r.port()).putInt(r.index()).putInt(r.receiveBuffer()).put((byte) (r.reusePort() ? 1 : 0))
                     .put((byte) (r.datagram() ? 1 : 0));
+            putString(b, r.path());
         } else if (message instanceof BindOk ok) {
             b.put((byte) 'O');
             putAddress(b, ok.bound().getAddress().getAddress());
@@ -133,7 +139,7 @@ public final class Protocol {
                 case 'R' -> new Ready();
                 case 'B' -> new BindRequest(b.getInt(), getString(b), family(b.get()), getAddress(b), port(b.getInt()),
                         nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"), b.get() != 0,
-                        b.get() != 0);
+                        b.get() != 0, getString(b));
                 case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())), b.get() != 0);
                 case 'E' -> new BindError(b.get() != 0, getString(b));
                 case 'C' -> new Handoff(new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));
@@ -183,7 +189,7 @@ public final class Protocol {
     }
 
     private static int family(byte family) throws ProtocolException {
-        if (family != 4 && family != 6) {
+        if (family != 4 && family != 6 && family != UNIX) {
             throw new ProtocolException("bad family " + family);
         }
         return family;

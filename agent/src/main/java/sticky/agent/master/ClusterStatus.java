@@ -75,12 +75,6 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
         out.append(name).append("{worker=\"").append(id).append("\"} ").append(value).append('\n');
     }
 
-    /** host:port, an IPv6 host in brackets. */
-    static String address(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
-    }
-
     static String duration(long ms) {
         long s = ms / 1000;
         if (s < 60) {

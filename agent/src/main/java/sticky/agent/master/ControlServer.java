@@ -2,6 +2,7 @@ package sticky.agent.master;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -14,6 +15,7 @@ import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.common.Protocol.Hello;
 import sticky.agent.common.Protocol.Message;
 import sticky.agent.common.Protocol.Ready;
+import sticky.agent.master.listen.Listener;
 import sticky.agent.master.listen.Listeners;
 import sticky.agent.master.listen.Route;
 import sticky.agent.unix.FdPasser;
@@ -109,7 +111,7 @@ final class ControlServer {
                     return;
                 }
                 byte[] answer = Protocol.encode(
-                        new BindOk(route.listener().localAddress(), route.listener().dispatchedByKernel()));
+                        new BindOk(bound(route.listener()), route.listener().dispatchedByKernel()));
                 int errno = new FdPasser(answer.length).send(connection, route.workerEnd(), answer, answer.length);
                 if (errno != 0) {
                     throw new IOException("sending the bind answer: " + Libc.strerror(errno));
@@ -151,6 +153,11 @@ final class ControlServer {
         } catch (Exception e) {
             throw new IOException("binding " + request.address() + ":" + request.port() + ": " + e, e);
         }
+    }
+
+    /** The address a bind answer names: 0.0.0.0:0 for a Unix-domain socket, whose worker reads its path from the socket. */
+    private static InetSocketAddress bound(Listener listener) {
+        return listener.localAddress() != null ? listener.localAddress() : new InetSocketAddress(0);
     }
 
     private boolean authorized(int worker, String given) {

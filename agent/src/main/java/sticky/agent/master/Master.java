@@ -2,7 +2,6 @@ package sticky.agent.master;
 
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -116,22 +115,23 @@ public final class Master {
     }
 
     ClusterStatus status() {
-        List<InetSocketAddress> addresses;
+        List<String> names;
+        Set<Integer> ports;
         List<Lifecycle.SlotView> slots;
         try {
-            addresses = loop.ask(listeners::addresses);
+            names = loop.ask(listeners::names);
+            ports = loop.ask(listeners::ports);
             slots = loop.ask(lifecycle::view);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        Set<Integer> ports = addresses.stream().map(InetSocketAddress::getPort).collect(Collectors.toSet());
         List<ClusterStatus.Worker> workers = slots.stream()
                 .map(v -> new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.uptimeMs(), v.restarts(),
                         listeners.dispatched(v.slot()) + accepted.get(v.slot()), OpenConnections.count(v.pid(), ports)))
                 .collect(Collectors.toList());
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),
-                addresses.stream().map(ClusterStatus::address).collect(Collectors.toList()), workers);
+                names, workers);
     }
 
     /** What the operator's command line asks through the admin socket. */

@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
+import sticky.agent.common.IpAddresses;
 
 /**
  * The metrics= option: the cluster's figures as Prometheus text at /metrics,
@@ -44,7 +45,7 @@ final class MetricsServer {
             }
         });
         server.start();
-        log.info("metrics on http://{}/metrics", ClusterStatus.address(server.getAddress()));
+        log.info("metrics on http://{}/metrics", IpAddresses.hostPort(server.getAddress()));
     }
 
     void close() {

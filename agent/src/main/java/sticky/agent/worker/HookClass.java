@@ -50,6 +50,7 @@ final class HookClass {
                 methodType(void.class, boolean.class, ProtocolFamily.class, fd, InetAddress.class, int.class));
         point(hook, "datagramBind", lookup, net, "bindDatagram",
                 methodType(void.class, ProtocolFamily.class, fd, InetAddress.class, int.class));
+        point(hook, "unixBind", lookup, net, "bindUnix", methodType(void.class, fd, java.nio.file.Path.class));
         point(hook, "listen", lookup, net, methodType(void.class, fd, int.class));
         point(hook, "localAddress", lookup, net, methodType(InetSocketAddress.class, fd));
         point(hook, "accept", lookup, net, methodType(int.class, fd, fd, InetSocketAddress[].class));

@@ -23,7 +23,7 @@ import net.bytebuddy.jar.asm.Type;
 
 /**
  * The single place that names the JDK classes and call sites sticky rewrites.
- * In each class below, every call to a {@code sun.nio.ch.Net} method listed
+ * In each class below, every call to a {@code sun.nio.ch.Net} (or {@code UnixDomainSockets}) method listed
  * for it becomes a call to the hook method of the same descriptor
  * ({@code sticky.bootstrap.NetHook}, defined in java.base by
  * {@link HookClass}); and every call to {@code NativeDispatcher.close} or
@@ -39,6 +39,9 @@ import net.bytebuddy.jar.asm.Type;
  */
 final class HookInstaller implements ClassFileTransformer {
     private static final String NET = "sun/nio/ch/Net";
+    /** Its calls are rewritten as Net's are, with the table's key prefixed by UNIX_PREFIX. */
+    private static final String UNIX = "sun/nio/ch/UnixDomainSockets";
+    private static final String UNIX_PREFIX = "UnixDomainSockets.";
     private static final String DISPATCHER = "sun/nio/ch/NativeDispatcher";
     /** The classes that close server sockets (JDK 17 and 25): their close calls must be found. */
     private static final Set<String> CLOSERS = Set.of("sun/nio/ch/ServerSocketChannelImpl", "sun/nio/ch/NioSocketImpl",
@@ -67,7 +70,8 @@ final class HookInstaller implements ClassFileTransformer {
                 hook.getMethod("getSocketOption", fd, ProtocolFamily.class, SocketOption.class));
         Map<String, Map<String, String>> rewrites = new HashMap<>();
         rewrites.put("sun/nio/ch/ServerSocketChannelImpl", table(common,
-                "bind", hook.getMethod("bind", ProtocolFamily.class, fd, InetAddress.class, int.class)));
+                "bind", hook.getMethod("bind", ProtocolFamily.class, fd, InetAddress.class, int.class),
+                UNIX_PREFIX + "bind", hook.getMethod("bindUnix", fd, java.nio.file.Path.class)));
         rewrites.put("sun/nio/ch/NioSocketImpl", table(common,
                 "bind", hook.getMethod("bindSocketImpl", fd, InetAddress.class, int.class),
                 "serverSocket", serverSocketHook(hook)));
@@ -139,7 +143,9 @@ final class HookInstaller implements ClassFileTransformer {
                 return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, descriptor, signature, exceptions)) {
                     @Override
                     public void visitMethodInsn(int opcode, String owner, String method, String desc, boolean itf) {
-                        String target = opcode == Opcodes.INVOKESTATIC && owner.equals(NET) ? table.get(method + desc) : null;
+                        String target = opcode != Opcodes.INVOKESTATIC ? null
+                                : owner.equals(NET) ? table.get(method + desc)
+                                : owner.equals(UNIX) ? table.get(UNIX_PREFIX + method + desc) : null;
                         if (target != null) {
                             count[0]++;
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, target, desc, false);

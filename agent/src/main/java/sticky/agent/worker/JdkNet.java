@@ -10,9 +10,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketOption;
+import java.nio.file.Path;
 
 /**
- * The original {@code sun.nio.ch.Net} methods that the hook stands in for,
+ * The original {@code sun.nio.ch.Net} methods (and {@code UnixDomainSockets.bind}) that the hook stands in for,
  * called for every descriptor that is not a sticky one. Most are
  * package-private, hence private lookups; {@link sticky.agent.JdkAccess} has
  * opened sun.nio.ch and java.io to the agent before this class initialises.
@@ -27,6 +28,7 @@ final class JdkNet {
     private static final MethodHandle SERVER_SOCKET;
     private static final MethodHandle BIND4;
     private static final MethodHandle BIND3;
+    private static final MethodHandle UNIX_BIND;
     private static final MethodHandle LISTEN;
     private static final MethodHandle LOCAL_ADDRESS;
     private static final MethodHandle ACCEPT;
@@ -47,6 +49,9 @@ final class JdkNet {
                     MethodType.methodType(void.class, ProtocolFamily.class, fd, InetAddress.class, int.class));
             BIND3 = lookup.findStatic(net, "bind", MethodType.methodType(void.class, fd, InetAddress.class, int.class));
             LISTEN = lookup.findStatic(net, "listen", MethodType.methodType(void.class, fd, int.class));
+            Class<?> unix = Class.forName("sun.nio.ch.UnixDomainSockets");
+            UNIX_BIND = MethodHandles.privateLookupIn(unix, MethodHandles.lookup())
+                    .findStatic(unix, "bind", MethodType.methodType(void.class, fd, Path.class));
             LOCAL_ADDRESS = lookup.findStatic(net, "localAddress", MethodType.methodType(InetSocketAddress.class, fd));
             ACCEPT = lookup.findStatic(net, "accept",
                     MethodType.methodType(int.class, fd, fd, InetSocketAddress[].class));
@@ -105,6 +110,15 @@ final class JdkNet {
             } else {
                 BIND4.invokeExact(family, fd, addr, port);
             }
+        } catch (Throwable t) {
+            throw io(t);
+        }
+    }
+
+    /** UnixDomainSockets.bind(FileDescriptor, Path): a Unix-domain socket's bind. */
+    static void bindUnix(FileDescriptor fd, Path path) throws IOException {
+        try {
+            UNIX_BIND.invokeExact(fd, path);
         } catch (Throwable t) {
             throw io(t);
         }

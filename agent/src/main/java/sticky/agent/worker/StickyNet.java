@@ -96,7 +96,7 @@ final class StickyNet {
         Map<SocketOption<?>, Object> options = optionsOf(fd, socketFamily);
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
                 addr, port, openBindsOf(false, socketFamily, addr, port), appReceiveBuffer(options),
-                Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT)), false);
+                Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT)), false, "");
         Bound bound = handshake(request, number);
         StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options,
                 bound.direct(), false);
@@ -128,12 +128,33 @@ final class StickyNet {
             return;
         }
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
-                addr, port, openBindsOf(true, socketFamily, addr, port), appReceiveBuffer(options), false, true);
+                addr, port, openBindsOf(true, socketFamily, addr, port), appReceiveBuffer(options), false, true, "");
         Bound bound = handshake(request, number);
         sockets.put(fd, new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options,
                 true, true));
         refreshNumbers();
         log.debug("worker {}: UDP socket bound to {} through the master", worker, bound.address());
+    }
+
+    /**
+     * A Unix-domain server socket's bind (ServerSocketChannelImpl.unixBind,
+     * JDK 17 and 25): there is no client address to hash, so the master binds
+     * the path once and every worker accepts from that one socket, dup2ed
+     * onto fd; the JDK's listen, accept and localAddress then serve it.
+     */
+    void bindUnix(FileDescriptor fd, Path path) throws IOException {
+        if (boundForTheJvm()) {
+            JdkNet.bindUnix(fd, path);
+            return;
+        }
+        String absolute = path.toAbsolutePath().toString();
+        BindRequest request = new BindRequest(worker, secret, Protocol.UNIX, InetAddress.getByAddress(new byte[4]), 0,
+                0, 0, false, false, absolute);
+        Bound bound = handshake(request, JdkNet.fdVal(fd));
+        sockets.put(fd, new StickySocket(fd, StandardProtocolFamily.UNIX, request.address(), 0, bound.address(),
+                bound.lifeline(), Map.of(), true, false));
+        refreshNumbers();
+        log.debug("worker {}: Unix-domain server socket bound to {} through the master", worker, absolute);
     }
 
     private static boolean repairing() {

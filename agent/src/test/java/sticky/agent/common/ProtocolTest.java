@@ -25,8 +25,9 @@ class ProtocolTest {
         return List.of(
                 new Hello(3, "secret", 4242L),
                 new Ready(),
-                new BindRequest(2, "s3cr3t", 6, InetAddress.getByName("::"), 8080, 1, 65536, true, false),
-                new BindRequest(1, "", 4, InetAddress.getByName("127.0.0.1"), 0, 0, 0, false, true),
+                new BindRequest(2, "s3cr3t", 6, InetAddress.getByName("::"), 8080, 1, 65536, true, false, ""),
+                new BindRequest(1, "", 4, InetAddress.getByName("127.0.0.1"), 0, 0, 0, false, true, ""),
+                new BindRequest(1, "s", Protocol.UNIX, InetAddress.getByName("0.0.0.0"), 0, 0, 0, false, false, "/run/app.sock"),
                 new BindOk(new InetSocketAddress(InetAddress.getByName("::"), 40001), false),
                 new BindOk(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 40002), true),
                 new BindError(true, "Address already in use"),

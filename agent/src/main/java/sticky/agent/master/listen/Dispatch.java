@@ -9,7 +9,11 @@ import java.net.InetSocketAddress;
  * The listener decides which worker is live; a dispatch only follows.
  */
 interface Dispatch {
+    /** The address bound; null for a Unix-domain socket. */
     InetSocketAddress localAddress();
+
+    /** How status and logs name it. */
+    String name();
 
     /** Whether workers accept from their slot's listening socket themselves. */
     boolean byKernel();

@@ -70,6 +70,11 @@ final class KernelDispatch implements Dispatch {
     }
 
     @Override
+    public String name() {
+        return sockets.name();
+    }
+
+    @Override
     public boolean byKernel() {
         return true;
     }

@@ -6,11 +6,13 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
+import sticky.agent.common.Protocol;
 import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.route.Router;
 import sticky.agent.unix.Libc;
@@ -27,12 +29,15 @@ public final class Listener {
     static final int BACKLOG = 1024;
 
     private final Dispatch dispatch;
+    /** A TCP listener (not UDP, not Unix-domain): its workers' connections are counted and drained. */
+    private final boolean tcp;
     private final List<Route> routes = new ArrayList<>();
     private Route[] live;
     private boolean stopped;
 
-    private Listener(Dispatch dispatch, int slots) {
+    private Listener(Dispatch dispatch, int slots, boolean tcp) {
         this.dispatch = dispatch;
+        this.tcp = tcp;
         this.live = new Route[slots];
     }
 
@@ -45,20 +50,25 @@ public final class Listener {
     static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch)
             throws IOException {
         int slots = dispatched.length();
+        if (request.family() == Protocol.UNIX) {
+            UnixDispatch unix = UnixDispatch.open(Path.of(request.path()), BACKLOG);
+            log.info("listening on {}, accepted from by every worker", unix.name());
+            return new Listener(unix, slots, false);
+        }
         if (request.datagram()) {
             // No socket to pass on: datagrams can only be dispatched by the kernel, by their source address.
             KernelDispatch kernel = KernelDispatch.open(request, slots, BACKLOG);
             if (kernel == null) {
                 throw new IOException("sticky: this kernel cannot dispatch datagrams by client (SO_ATTACH_REUSEPORT_CBPF)");
             }
-            log.info("listening on udp {}, dispatched by the kernel", kernel.localAddress());
-            return new Listener(kernel, slots);
+            log.info("listening on {}, dispatched by the kernel", kernel.name());
+            return new Listener(kernel, slots, false);
         }
         if (kernelDispatch && router.mode() == Router.Mode.IP && !request.reusePort()) {
             KernelDispatch kernel = KernelDispatch.open(request, slots, BACKLOG);
             if (kernel != null) {
-                log.info("listening on {}, dispatched by the kernel", kernel.localAddress());
-                return new Listener(kernel, slots);
+                log.info("listening on {}, dispatched by the kernel", kernel.name());
+                return new Listener(kernel, slots, true);
             }
         }
         // With SO_REUSEPORT the application binds this port more than once (one listener per index
@@ -66,8 +76,8 @@ public final class Listener {
         ServerSocketChannel channel = bind(request, request.port(), request.reusePort(), BACKLOG);
         try {
             MasterDispatch master = new MasterDispatch(channel, dispatched, router);
-            log.info("listening on {}", master.localAddress());
-            return new Listener(master, slots);
+            log.info("listening on {}", master.name());
+            return new Listener(master, slots, true);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -108,8 +118,18 @@ public final class Listener {
         }
     }
 
+    /** The address bound; null for a Unix-domain socket. */
     public InetSocketAddress localAddress() {
         return dispatch.localAddress();
+    }
+
+    /** host:port, udp host:port, or unix PATH. */
+    public String name() {
+        return dispatch.name();
+    }
+
+    boolean isTcp() {
+        return tcp;
     }
 
     /** Whether workers accept from their slot's socket themselves. */
@@ -183,7 +203,7 @@ public final class Listener {
                     ids.add(i + 1);
                 }
             }
-            log.debug("listener {}: slots with a live worker: {}", localAddress(), ids);
+            log.debug("listener {}: slots with a live worker: {}", name(), ids);
         }
     }
 
@@ -197,7 +217,7 @@ public final class Listener {
         if (!stopped) {
             stopped = true;
             dispatch.stopAccepting();
-            log.info("closed listener on {}", localAddress());
+            log.info("closed listener on {}", name());
         }
     }
 

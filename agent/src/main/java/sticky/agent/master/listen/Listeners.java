@@ -23,7 +23,7 @@ import sticky.agent.route.Router;
  * on the master's loop only, but for {@link #dispatched}.
  */
 public final class Listeners implements Routing {
-    private record Key(boolean datagram, int family, InetAddress address, int port, int index) {}
+    private record Key(boolean datagram, int family, InetAddress address, int port, int index, String path) {}
 
     private final Map<Key, Listener> byKey = new HashMap<>();
     /** Connections the master handed to each slot's workers, over all listeners. */
@@ -42,13 +42,15 @@ public final class Listeners implements Routing {
         return dispatched.get(slot);
     }
 
-    public List<InetSocketAddress> addresses() {
-        return byKey.values().stream().map(Listener::localAddress).collect(Collectors.toList());
+    /** How status names the listeners: host:port, udp host:port, unix PATH. */
+    public List<String> names() {
+        return byKey.values().stream().map(Listener::name).collect(Collectors.toList());
     }
 
     /** Joins or opens the listener; the route is not live until it is answered and goes live. */
     public Route bind(BindRequest request, int slot, long pid, int lifeline) throws IOException {
-        Key key = new Key(request.datagram(), request.family(), request.address(), request.port(), request.index());
+        Key key = new Key(request.datagram(), request.family(), request.address(), request.port(), request.index(),
+                request.path());
         Listener listener = byKey.get(key);
         if (listener == null) {
             listener = Listener.open(request, dispatched, router, kernelDispatch);
@@ -82,9 +84,10 @@ public final class Listeners implements Routing {
         return byKey.values().stream().anyMatch(l -> l.queued(pid));
     }
 
-    /** The ports the listeners listen on. */
+    /** The ports the TCP listeners listen on: their connections are the workers' to count and drain. */
     public Set<Integer> ports() {
-        return byKey.values().stream().map(l -> l.localAddress().getPort()).collect(Collectors.toSet());
+        return byKey.values().stream().filter(Listener::isTcp).map(l -> l.localAddress().getPort())
+                .collect(Collectors.toSet());
     }
 
     @Override

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import sticky.agent.JdkAccess;
 import sticky.agent.Logs;
 import sticky.agent.common.ClientHash;
+import sticky.agent.common.IpAddresses;
 import sticky.agent.common.Protocol;
 import sticky.agent.master.listen.HandoffChannel.Unaccepted;
 import sticky.agent.master.listen.Peeker.Pending;
@@ -84,6 +85,11 @@ final class MasterDispatch implements Dispatch {
     @Override
     public InetSocketAddress localAddress() {
         return local;
+    }
+
+    @Override
+    public String name() {
+        return IpAddresses.hostPort(local);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.nio.channels.NetworkChannel;
 import java.util.ArrayList;
 import java.util.List;
 import sticky.agent.JdkAccess;
+import sticky.agent.common.IpAddresses;
 import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.TcpInfo;
@@ -87,6 +88,10 @@ final class SlotSockets {
 
     InetSocketAddress localAddress() {
         return local;
+    }
+
+    String name() {
+        return (request.datagram() ? "udp " : "") + IpAddresses.hostPort(local);
     }
 
     /** The socket bound for slot (0-based) when the group was opened. */
