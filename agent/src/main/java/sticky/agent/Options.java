@@ -15,10 +15,11 @@ import sticky.agent.route.Trust;
  * the kernel queues each connection on its slot's socket, which the worker
  * accepts from; {@code dispatch=master}: the master accepts and hands over.
  * cpus: the processors each worker sizes itself for, {@link #CPUS_SHARE}
- * (the default), {@link #CPUS_ALL} or a count.
+ * (the default), {@link #CPUS_ALL} or a count. maxMemoryBytes and
+ * maxLifetimeMs: past these (PSS, age) a worker is replaced; 0 is off.
  */
 public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
-        boolean kernelDispatch, int cpus) {
+        boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs) {
     public static final int MAX_WORKERS = 256;
     /** cpus=share: each worker sees the processors divided among the workers, rounded up. */
     public static final int CPUS_SHARE = 0;
@@ -30,7 +31,8 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
 
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
-    private static final String KEYS = "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus";
+    private static final String KEYS =
+            "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -41,8 +43,10 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         Trust trust = Trust.NOBODY;
         String dispatch = null;
         int cpus = CPUS_SHARE;
+        long maxMemory = 0;
+        long maxLifetime = 0;
         if (args == null || args.isBlank()) {
-            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus);
+            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus, maxMemory, maxLifetime);
         }
         Set<String> given = new HashSet<>();
         for (String part : args.split(",", -1)) {
@@ -66,11 +70,14 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "trust" -> trust = trust.and(trust(value));
                 case "dispatch" -> dispatch = value;
                 case "cpus" -> cpus = cpus(value);
+                case "max-memory" -> maxMemory = value.equals("off") ? 0 : size(key, value);
+                case "max-lifetime" -> maxLifetime = value.equals("off") ? 0 : positive(key, duration(key, value));
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
         Router router = Router.of(route, trust);
-        return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router), cpus);
+        return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router), cpus,
+                maxMemory, maxLifetime);
     }
 
     /** The kernel can pick a worker by the TCP peer only: any other route needs the master. */
@@ -140,20 +147,45 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         throw new IllegalArgumentException("option '" + key + "' must be PORT or HOST:PORT, not '" + value + "'");
     }
 
-    /** 30s, 500ms, 2m, or plain seconds. */
+    /** 30s, 500ms, 2m, 12h, or plain seconds. */
     private static long duration(String key, String value) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)?").matcher(value);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)?").matcher(value);
         if (!m.matches()) {
-            throw new IllegalArgumentException("option '" + key + "' must be a duration such as 30s, 500ms or 2m, not '"
-                    + value + "'");
+            throw new IllegalArgumentException("option '" + key + "' must be a duration such as 30s, 500ms, 2m or 12h, "
+                    + "not '" + value + "'");
         }
         long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
         return switch (unit) {
             case "ms" -> n;
             case "m" -> n * 60_000;
+            case "h" -> n * 3_600_000;
             default -> n * 1000;
         };
+    }
+
+    private static long positive(String key, long value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException("option '" + key + "' must be more than 0, or off");
+        }
+        return value;
+    }
+
+    /** 512m, 2g, 300k (binary units, either case), or plain bytes; at least 1 MiB. */
+    private static long size(String key, String value) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})([kKmMgG])?").matcher(value);
+        long bytes = !m.matches() ? -1 : Long.parseLong(m.group(1)) * switch (m.group(2) == null ? "" : m.group(2)
+                .toLowerCase(Locale.ROOT)) {
+            case "k" -> 1L << 10;
+            case "m" -> 1L << 20;
+            case "g" -> 1L << 30;
+            default -> 1L;
+        };
+        if (bytes < (1L << 20)) {
+            throw new IllegalArgumentException("option '" + key + "' must be a size of at least 1m, such as 512m or 2g, "
+                    + "or off, not '" + value + "'");
+        }
+        return bytes;
     }
 
     private static String log(String value) {

@@ -12,8 +12,8 @@ class OptionsTest {
 
     @Test
     void defaultsAreOneWorkerPerProcessorAndInfoLogs() {
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse(null));
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse(""));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse(null));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse(""));
     }
 
     @Test
@@ -27,9 +27,9 @@ class OptionsTest {
 
     @Test
     void parsesEveryKey() {
-        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse("workers=4,log=DEBUG"));
-        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse(" workers = auto , log=warn"));
-        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE), Options.parse("workers=256"));
+        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse("workers=4,log=DEBUG"));
+        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse(" workers = auto , log=warn"));
+        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse("workers=256"));
     }
 
     @Test
@@ -38,8 +38,26 @@ class OptionsTest {
         assertEquals(45_000, Options.parse("shutdown-timeout=45s").shutdownTimeoutMs());
         assertEquals(45_000, Options.parse("shutdown-timeout=45").shutdownTimeoutMs());
         assertEquals(120_000, Options.parse("shutdown-timeout=2m").shutdownTimeoutMs());
-        assertEquals("option 'shutdown-timeout' must be a duration such as 30s, 500ms or 2m, not '1h'",
-                assertThrows(IllegalArgumentException.class, () -> Options.parse("shutdown-timeout=1h")).getMessage());
+        assertEquals(3_600_000, Options.parse("shutdown-timeout=1h").shutdownTimeoutMs());
+        assertEquals("option 'shutdown-timeout' must be a duration such as 30s, 500ms, 2m or 12h, not '1d'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("shutdown-timeout=1d")).getMessage());
+    }
+
+    @Test
+    void maxMemoryIsASizeAndMaxLifetimeADuration() {
+        assertEquals(512L << 20, Options.parse("max-memory=512m").maxMemoryBytes());
+        assertEquals(2L << 30, Options.parse("max-memory=2G").maxMemoryBytes());
+        assertEquals(3L << 20, Options.parse("max-memory=3145728").maxMemoryBytes());
+        assertEquals(0, Options.parse("max-memory=off").maxMemoryBytes());
+        assertEquals(0, Options.parse("").maxMemoryBytes());
+        assertEquals("option 'max-memory' must be a size of at least 1m, such as 512m or 2g, or off, not '512mb'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("max-memory=512mb")).getMessage());
+        assertEquals("option 'max-memory' must be a size of at least 1m, such as 512m or 2g, or off, not '1000'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("max-memory=1000")).getMessage());
+        assertEquals(12 * 3_600_000L, Options.parse("max-lifetime=12h").maxLifetimeMs());
+        assertEquals(0, Options.parse("max-lifetime=off").maxLifetimeMs());
+        assertEquals("option 'max-lifetime' must be more than 0, or off",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("max-lifetime=0s")).getMessage());
     }
 
     @Test
@@ -96,7 +114,7 @@ class OptionsTest {
 
     @Test
     void errorsNameTheOption() {
-        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus)",
+        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("wrokers=2")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not '257'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=257")).getMessage());
@@ -104,7 +122,7 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=-1")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not ''",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
-        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus)",
+        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
     }
 }

@@ -39,9 +39,14 @@ final class Clients {
 
     /** One HTTP/1.0 GET from source; returns the body. */
     static String http(InetAddress source, int port) throws IOException {
+        return http(source, port, "/");
+    }
+
+    /** One HTTP/1.0 GET of path from source; returns the body. */
+    static String http(InetAddress source, int port, String path) throws IOException {
         try (Socket socket = connect(source, port)) {
             OutputStream out = socket.getOutputStream();
-            out.write("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(("GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             String response = new String(readAll(socket.getInputStream()), StandardCharsets.UTF_8);
             if (!response.startsWith("HTTP/1.1 200") && !response.startsWith("HTTP/1.0 200")) {

@@ -77,7 +77,7 @@ class DrainTest {
         }
     }
 
-    private static void awaitMore(Load load, long requests) throws InterruptedException {
+    static void awaitMore(Load load, long requests) throws InterruptedException {
         long target = load.requests() + requests;
         long deadline = System.nanoTime() + Cluster.START.toNanos();
         while (load.requests() < target) {

@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,10 +26,13 @@ import java.util.stream.Stream;
  * Tests wait on this, not on log lines, for what the cluster is doing.
  */
 record MasterStatus(List<Worker> workers) {
-    record Worker(int id, long pid, String state, int restarts) {}
+    /** lastReplaced: why the slot last got a new process, or null; replacements: how often, by reason. */
+    record Worker(int id, long pid, String state, int restarts, String lastReplaced, Map<String, Integer> replacements) {}
 
     private static final Pattern WORKER = Pattern.compile(
-            "\\{\"id\":(\\d+),\"pid\":(-?\\d+),\"state\":\"(\\w+)\",\"uptimeSeconds\":\\d+,\"restarts\":(\\d+)");
+            "\\{\"id\":(\\d+),\"pid\":(-?\\d+),\"state\":\"(\\w+)\",\"uptimeSeconds\":\\d+,\"restarts\":(\\d+),"
+                    + "\"dispatched\":\\d+,\"open\":\\d+,\"lastReplaced\":(?:null|\"(\\w+)\"),\"replacements\":\\{([^}]*)}");
+    private static final Pattern COUNT = Pattern.compile("\"(\\w+)\":(\\d+)");
 
     /**
      * The directory of the sockets of master pid of user uid, as the README
@@ -56,8 +61,10 @@ record MasterStatus(List<Worker> workers) {
             List<Worker> workers = new ArrayList<>();
             Matcher m = WORKER.matcher(answer);
             while (m.find()) {
+                Map<String, Integer> replacements = new TreeMap<>();
+                COUNT.matcher(m.group(6)).results().forEach(c -> replacements.put(c.group(1), Integer.parseInt(c.group(2))));
                 workers.add(new Worker(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
-                        Integer.parseInt(m.group(4))));
+                        Integer.parseInt(m.group(4)), m.group(5), replacements));
             }
             return new MasterStatus(workers);
         }

@@ -1,6 +1,7 @@
 package sticky.agent.master;
 
 import java.lang.management.ManagementFactory;
+import java.util.Map;
 import java.util.function.Supplier;
 import javax.management.JMException;
 import javax.management.MBeanServer;
@@ -47,6 +48,12 @@ public final class ClusterBeans {
         long getConnectionsDispatched();
 
         long getConnectionsOpen();
+
+        /** Why the slot last got a new process (crash, hang, memory, lifetime, reload), or null. */
+        String getLastReplaced();
+
+        /** How many times it did, for each reason. */
+        Map<String, Integer> getReplacements();
     }
 
     private ClusterBeans() {}
@@ -109,6 +116,14 @@ public final class ClusterBeans {
 
                     public long getConnectionsOpen() {
                         return worker.get().open();
+                    }
+
+                    public String getLastReplaced() {
+                        return worker.get().lastReplaced();
+                    }
+
+                    public Map<String, Integer> getReplacements() {
+                        return worker.get().replacements();
                     }
                 }, new ObjectName("dev.sticky:type=Worker,id=" + id));
             }

@@ -3,6 +3,7 @@ package sticky.agent.master;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 import sticky.agent.common.Version;
 
@@ -12,8 +13,13 @@ import sticky.agent.common.Version;
  */
 record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<String> listeners, List<Worker> workers) {
 
-    /** One slot. pid is -1 while the slot has no process (restarting, finished). */
-    record Worker(int id, long pid, String state, long uptimeMs, int restarts, long dispatched, long open) {}
+    /**
+     * One slot. pid is -1 while the slot has no process (restarting, finished).
+     * lastReplaced: why it last got a new process (Slot.REASONS), or null;
+     * replacements: how many times, for each reason.
+     */
+    record Worker(int id, long pid, String state, long uptimeMs, int restarts, long dispatched, long open,
+            String lastReplaced, Map<String, Integer> replacements) {}
 
     String text() {
         StringBuilder out = new StringBuilder();
@@ -22,20 +28,23 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
         for (String listener : listeners) {
             out.append("listening on ").append(listener).append('\n');
         }
-        out.append(String.format(Locale.ROOT, "%-6s %-8s %-10s %-9s %-8s %-11s %s%n", "worker", "pid", "state", "uptime",
-                "restarts", "dispatched", "open"));
+        out.append(String.format(Locale.ROOT, "%-6s %-8s %-10s %-9s %-8s %-11s %-6s %s%n", "worker", "pid", "state",
+                "uptime", "restarts", "dispatched", "open", "last replaced"));
         for (Worker w : workers) {
-            out.append(String.format(Locale.ROOT, "%-6d %-8s %-10s %-9s %-8d %-11d %d%n", w.id(),
+            out.append(String.format(Locale.ROOT, "%-6d %-8s %-10s %-9s %-8d %-11d %-6d %s%n", w.id(),
                     w.pid() < 0 ? "-" : Long.toString(w.pid()), w.state(), w.pid() < 0 ? "-" : duration(w.uptimeMs()),
-                    w.restarts(), w.dispatched(), w.open()));
+                    w.restarts(), w.dispatched(), w.open(), w.lastReplaced() == null ? "-" : w.lastReplaced()));
         }
         return out.toString();
     }
 
     String json() {
         String workerList = workers.stream().map(w -> String.format(Locale.ROOT,
-                "{\"id\":%d,\"pid\":%d,\"state\":\"%s\",\"uptimeSeconds\":%d,\"restarts\":%d,\"dispatched\":%d,\"open\":%d}",
-                w.id(), w.pid(), w.state(), w.uptimeMs() / 1000, w.restarts(), w.dispatched(), w.open()))
+                "{\"id\":%d,\"pid\":%d,\"state\":\"%s\",\"uptimeSeconds\":%d,\"restarts\":%d,\"dispatched\":%d,\"open\":%d,"
+                        + "\"lastReplaced\":%s,\"replacements\":{%s}}",
+                w.id(), w.pid(), w.state(), w.uptimeMs() / 1000, w.restarts(), w.dispatched(), w.open(),
+                w.lastReplaced() == null ? "null" : "\"" + w.lastReplaced() + "\"",
+                Slot.REASONS.stream().map(r -> "\"" + r + "\":" + w.replacements().get(r)).collect(Collectors.joining(","))))
                 .collect(Collectors.joining(","));
         String listenerList = listeners.stream().map(l -> "\"" + l.replace("\\", "\\\\").replace("\"", "\\\"") + "\"")
                 .collect(Collectors.joining(","));
@@ -54,6 +63,14 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
         workers.forEach(w -> sample(out, "sticky_worker_restarts_total", w.id(), w.restarts()));
         family(out, "sticky_worker_uptime_seconds", "gauge", "Age of the slot's worker process.");
         workers.forEach(w -> sample(out, "sticky_worker_uptime_seconds", w.id(), w.uptimeMs() / 1000));
+        family(out, "sticky_worker_replacements_total", "counter",
+                "Times the slot got a new process, by reason (crash, hang, memory, lifetime, reload).");
+        for (Worker w : workers) {
+            for (String reason : Slot.REASONS) {
+                out.append("sticky_worker_replacements_total{worker=\"").append(w.id()).append("\",reason=\"")
+                        .append(reason).append("\"} ").append(w.replacements().get(reason)).append('\n');
+            }
+        }
         family(out, "sticky_connections_dispatched_total", "counter", "Connections handed to the slot's workers.");
         workers.forEach(w -> sample(out, "sticky_connections_dispatched_total", w.id(), w.dispatched()));
         family(out, "sticky_connections_open", "gauge", "Established connections the slot's worker holds.");

@@ -37,6 +37,7 @@ final class Lifecycle {
     private final Routing routing;
     private final Timers timers;
     private final Departure departure;
+    private final Recycling recycling;
     private final Slot[] slots;
     /** Every process started and not yet reaped, by pid. */
     private final Map<Long, Worker> workers = new HashMap<>();
@@ -45,9 +46,17 @@ final class Lifecycle {
     private boolean stopping;
     private int killsBeforeStop;
     private boolean reloading;
+    /** A reload asked for while a slot was being replaced alone: it starts once that is done. */
+    private boolean reloadWaits;
 
     Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs) {
+        this(slots, spawner, routing, drain, timers, shutdownTimeoutMs, Recycling.off(timers));
+    }
+
+    Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs,
+            Recycling recycling) {
         this.spawner = spawner;
+        this.recycling = recycling;
         this.routing = routing;
         this.timers = timers;
         this.departure = new Departure(drain, timers, shutdownTimeoutMs, w -> workers.get(w.pid()) == w);
@@ -63,6 +72,7 @@ final class Lifecycle {
     }
 
     void start() {
+        recycling.start(slots, this::replaceAlone);
         for (Slot slot : slots) {
             if (!slot.serveWith(spawn(slot, "started"))) {
                 end.complete(1); // the JVM cannot start a copy of itself: nothing would ever serve
@@ -131,8 +141,11 @@ final class Lifecycle {
         } else if (w == slot.current) {
             slot.current = null;
             currentExited(slot, w, code);
-        } else if (w.leaving && reloading) {
+        } else if (w.leaving && reloading && "reload".equals(w.leftFor)) {
             replaceFrom(slot.index + 1); // the old process of a rolling restart is gone: on to the next slot
+        } else if (w.leaving && reloadWaits && !reloading) {
+            reloadWaits = false; // the slot replaced alone is done: now the reload asked for meanwhile
+            reload();
         }
     }
 
@@ -143,6 +156,9 @@ final class Lifecycle {
             takeOver(slot);
             if (reloading) {
                 replaceFrom(slot.index + 1); // its old process is gone: nothing to wait for
+            } else if (reloadWaits) {
+                reloadWaits = false;
+                reload();
             }
             return;
         }
@@ -153,6 +169,7 @@ final class Lifecycle {
         long livedMs = timers.now() - w.startedAt;
         boolean young = livedMs < YOUNG_MS;
         slot.backOff(young);
+        slot.replaced("crash");
         if (young && !w.served) {
             slot.startFailures++;
         }
@@ -206,8 +223,11 @@ final class Lifecycle {
         }
     }
 
-    /** The slot's process serves: its failures at start are behind it. */
+    /** The slot's process serves: its failures at start are behind it, and its lifetime runs. */
     private void serving(Slot slot) {
+        if (!slot.current.served) {
+            recycling.serving(slot, slot.current);
+        }
         slot.current.served = true;
         slot.startFailures = 0;
     }
@@ -218,6 +238,11 @@ final class Lifecycle {
             String why = "reload ignored: " + (stopping ? "the cluster is stopping" : "a rolling restart is running");
             log.warn(why);
             return why;
+        }
+        if (Arrays.stream(slots).anyMatch(s -> s.replacement != null)) {
+            reloadWaits = true;
+            log.info("rolling restart asked for: it starts once the worker being replaced has left");
+            return null;
         }
         reloading = true;
         log.info("rolling restart of {} workers", slots.length);
@@ -237,6 +262,7 @@ final class Lifecycle {
                 stopReload();
                 return;
             }
+            next.reason = "reload";
             slot.replacement = next;
             timers.after(REPLACEMENT_START_MS, () -> {
                 if (slot.replacement == next) {
@@ -249,6 +275,33 @@ final class Lifecycle {
         reloading = false;
     }
 
+    /**
+     * max-memory, max-lifetime: slot's worker w gets a replacement, as in a
+     * rolling restart of that slot alone. False when it cannot now (a reload
+     * or another replacement is under way, or no process could start): the
+     * caller tries again.
+     */
+    private boolean replaceAlone(Slot slot, Worker w, String reason) {
+        if (stopping) {
+            return true; // every worker leaves anyway
+        }
+        if (reloading || slot.current != w || Arrays.stream(slots).anyMatch(s -> s.replacement != null)) {
+            return false;
+        }
+        Worker next = spawn(slot, "starting as a replacement (" + reason + ")");
+        if (next == null) {
+            return false;
+        }
+        next.reason = reason;
+        slot.replacement = next;
+        timers.after(REPLACEMENT_START_MS, () -> {
+            if (slot.replacement == next) {
+                replacementFailed(slot, "did not bind its listeners in " + REPLACEMENT_START_MS + " ms");
+            }
+        });
+        return true;
+    }
+
     /** Ready, and bound everywhere the serving process is bound: then the replacement can take over. */
     private void takeOverIfUp(Slot slot) {
         Worker next = slot.replacement;
@@ -256,6 +309,7 @@ final class Lifecycle {
             Worker old = slot.current;
             takeOver(slot);
             log.info("worker {}: pid {} took over from pid {}; stopping the old one", slot.id(), next.pid(), old.pid());
+            old.leftFor = next.reason;
             departure.start(old);
         }
     }
@@ -265,6 +319,7 @@ final class Lifecycle {
         slot.replacement = null;
         slot.serveWith(next);
         slot.restarts++;
+        slot.replaced(next.reason);
         slot.backOff(false);
         routing.promote(slot.index, next.pid());
         serving(slot);
@@ -276,7 +331,15 @@ final class Lifecycle {
         next.process.kill();
         log.error("worker {}: replacement pid {} {}; pid {} keeps serving", slot.id(), next.pid(), why,
                 slot.current.pid());
-        stopReload();
+        if (reloading) {
+            stopReload();
+        } else {
+            recycling.replacementFailed(slot, slot.current, next.reason);
+            if (reloadWaits) {
+                reloadWaits = false;
+                reload();
+            }
+        }
     }
 
     private void stopReload() {
@@ -313,7 +376,8 @@ final class Lifecycle {
     }
 
     /** One slot as the operator sees it; pid -1 when it has no process. */
-    record SlotView(int slot, long pid, String state, long uptimeMs, int restarts) {}
+    record SlotView(int slot, long pid, String state, long uptimeMs, int restarts, String lastReplaced,
+            Map<String, Integer> replacements) {}
 
     List<SlotView> view() {
         List<SlotView> view = new ArrayList<>();
@@ -321,7 +385,8 @@ final class Lifecycle {
             Worker w = slot.current;
             String state = slot.finished ? "finished" : w == null ? "restarting" : w.ready ? "running" : "starting";
             view.add(new SlotView(slot.index, w == null ? -1 : w.pid(), state,
-                    w == null ? 0 : timers.now() - w.startedAt, slot.restarts));
+                    w == null ? 0 : timers.now() - w.startedAt, slot.restarts, slot.lastReplaced,
+                    Map.copyOf(slot.replacements)));
         }
         return view;
     }

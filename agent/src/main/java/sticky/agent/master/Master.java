@@ -82,7 +82,8 @@ public final class Master {
             return builder;
         }, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
         lifecycle = new Lifecycle(workers, spawner, listeners, new ConnectionDrain(listeners), loop,
-                options.shutdownTimeoutMs());
+                options.shutdownTimeoutMs(), new Recycling(options.maxMemoryBytes(), options.maxLifetimeMs(),
+                        ProcessMemory::pss, loop, new java.util.Random()));
         if (options.metrics() != null) {
             metrics = new MetricsServer(options.metrics(), this::status);
         }
@@ -127,7 +128,8 @@ public final class Master {
         }
         List<ClusterStatus.Worker> workers = slots.stream()
                 .map(v -> new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.uptimeMs(), v.restarts(),
-                        listeners.dispatched(v.slot()) + accepted.get(v.slot()), OpenConnections.count(v.pid(), ports)))
+                        listeners.dispatched(v.slot()) + accepted.get(v.slot()), OpenConnections.count(v.pid(), ports),
+                        v.lastReplaced(), v.replacements()))
                 .collect(Collectors.toList());
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),

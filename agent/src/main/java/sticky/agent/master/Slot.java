@@ -1,7 +1,9 @@
 package sticky.agent.master;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import sticky.agent.master.listen.Route;
 
 /** One worker slot of the lifecycle's table, and (as Worker) each process in it. On the master's loop only. */
@@ -17,9 +19,23 @@ final class Slot {
     int startFailures;
     long backoffMs;
     boolean finished;
+    /** Why the slot last got a new process ({@link #REASONS}), or null if it never did. */
+    String lastReplaced;
+    /** How many times it did, for each reason. */
+    final Map<String, Integer> replacements = new LinkedHashMap<>();
+
+    /** Why a slot gets a new process: its worker crashed or hung, grew past max-memory, reached max-lifetime, or a reload. */
+    static final List<String> REASONS = List.of("crash", "hang", "memory", "lifetime", "reload");
 
     Slot(int index) {
         this.index = index;
+        REASONS.forEach(r -> replacements.put(r, 0));
+    }
+
+    /** The slot gets a new process, for reason. */
+    void replaced(String reason) {
+        lastReplaced = reason;
+        replacements.merge(reason, 1, Integer::sum);
     }
 
     int id() {
@@ -51,6 +67,10 @@ final class Slot {
         boolean served;
         /** Sent SIGTERM: a rolling restart's old process, or any process at a stop. */
         boolean leaving;
+        /** Why a replacement was started ({@link Slot#REASONS}); null for any other process. */
+        String reason;
+        /** The reason of the replacement this process left its slot to, once it did. */
+        String leftFor;
         /** Routes whose lifeline ended while the process still ran. */
         final List<Route> closedRoutes = new ArrayList<>();
 

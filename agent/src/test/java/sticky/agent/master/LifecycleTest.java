@@ -78,6 +78,102 @@ class LifecycleTest {
         assertEquals(6, lifecycle.view().get(0).restarts());
     }
 
+    /** A cluster with max-memory and max-lifetime, a gauge that reads pss, and no random delay or jitter. */
+    private Lifecycle recycled(int workers, long maxMemory, long maxLifetime, Map<Long, Long> pss) {
+        java.util.Random none = new java.util.Random() {
+            @Override
+            public double nextDouble() {
+                return 0;
+            }
+        };
+        Lifecycle lifecycle = new Lifecycle(workers, spawner, routing, busy::contains, timers, SHUTDOWN_MS,
+                new Recycling(maxMemory, maxLifetime, pid -> pss.getOrDefault(pid, 50L << 20), timers, none));
+        lifecycle.start();
+        return lifecycle;
+    }
+
+    @Test
+    void aWorkerPastMaxLifetimeIsReplacedAloneOneSlotAtATimeAndItsSuccessorLivesItsOwnLifetime() {
+        Lifecycle lifecycle = recycled(2, 0, 60_000, Map.of());
+        FakeProcess a = spawner.last(0);
+        FakeProcess b = spawner.last(1);
+        serves(lifecycle, a);
+        timers.advance(1000);
+        serves(lifecycle, b);
+        timers.advance(58_999);
+        assertEquals(1, spawner.startedIn(0), "not before its lifetime");
+        timers.advance(1);
+        assertEquals(2, spawner.startedIn(0), "a replacement, as in a rolling restart of the slot");
+        FakeProcess next = spawner.last(0);
+        timers.advance(1000);
+        assertEquals(1, spawner.startedIn(1), "b is due too, but one slot is replaced at a time");
+        serves(lifecycle, next);
+        assertTrue(a.terminated, "the old one leaves once its successor serves");
+        assertEquals("lifetime", lifecycle.view().get(0).lastReplaced());
+        assertEquals(1, lifecycle.view().get(0).replacements().get("lifetime"));
+        assertNull(lifecycle.view().get(1).lastReplaced());
+        crash(lifecycle, a, 143);
+        timers.advance(Recycling.RETRY_MS);
+        assertEquals(2, spawner.startedIn(1), "then b's turn");
+        serves(lifecycle, spawner.last(1));
+        crash(lifecycle, b, 143);
+        timers.advance(60_000 - Recycling.RETRY_MS - 1); // to 1 ms before its successor is 60 s in service
+        assertEquals(2, spawner.startedIn(0));
+        timers.advance(1);
+        assertEquals(3, spawner.startedIn(0), "the successor's own lifetime, counted from when it served");
+    }
+
+    @Test
+    void aWorkerAboveMaxMemoryAtTwoLooksIsReplacedAndNoOtherIs() {
+        Map<Long, Long> pss = new HashMap<>();
+        Lifecycle lifecycle = recycled(2, 100L << 20, 0, pss);
+        FakeProcess a = spawner.last(0);
+        FakeProcess b = spawner.last(1);
+        serves(lifecycle, a);
+        serves(lifecycle, b);
+        pss.put(a.pid, 200L << 20);
+        timers.advance(Recycling.MEMORY_CHECK_MS);
+        assertEquals(1, spawner.startedIn(0), "one look above is not enough");
+        timers.advance(Recycling.MEMORY_CHECK_MS);
+        assertEquals(2, spawner.startedIn(0), "two looks in a row: replaced (after the random delay, 0 here)");
+        assertEquals(1, spawner.startedIn(1));
+        serves(lifecycle, spawner.last(0));
+        assertTrue(a.terminated);
+        assertEquals("memory", lifecycle.view().get(0).lastReplaced());
+        timers.advance(5 * Recycling.MEMORY_CHECK_MS);
+        assertEquals(2, spawner.startedIn(0), "its successor is under the limit");
+        assertEquals(1, spawner.startedIn(1), "b was never over");
+    }
+
+    @Test
+    void aReloadAskedForDuringASlotsReplacementStartsOnceItsOldWorkerHasLeft() {
+        Lifecycle lifecycle = recycled(1, 0, 60_000, Map.of());
+        FakeProcess a = spawner.last(0);
+        serves(lifecycle, a);
+        timers.advance(60_000);
+        FakeProcess next = spawner.last(0);
+        assertNull(lifecycle.reload(), "accepted, for later");
+        assertEquals(2, spawner.startedIn(0), "not at once");
+        serves(lifecycle, next);
+        crash(lifecycle, a, 143);
+        assertEquals(3, spawner.startedIn(0), "the rolling restart, now");
+        serves(lifecycle, spawner.last(0));
+        assertEquals("reload", lifecycle.view().get(0).lastReplaced());
+        assertEquals(Map.of("crash", 0, "hang", 0, "memory", 0, "lifetime", 1, "reload", 1),
+                lifecycle.view().get(0).replacements());
+    }
+
+    @Test
+    void aCrashIsAReplacementReason() {
+        Lifecycle lifecycle = cluster(1);
+        FakeProcess a = spawner.last(0);
+        serves(lifecycle, a);
+        timers.advance(Lifecycle.YOUNG_MS);
+        crash(lifecycle, a, 137);
+        assertEquals("crash", lifecycle.view().get(0).lastReplaced());
+        assertEquals(1, lifecycle.view().get(0).replacements().get("crash"));
+    }
+
     @Test
     void aRollingRestartReplacesSlotBySlotAndSwitchesASlotBeforeStoppingItsOldWorker() {
         Lifecycle lifecycle = cluster(2);
