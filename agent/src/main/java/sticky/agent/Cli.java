@@ -48,6 +48,8 @@ public final class Cli {
                 dispatch=kernel|master     who hands connections to workers: the kernel (default with route=ip)
                                            or the master (every route)
                 cpus=share|all|N           the processors each worker counts: its share (default), all, or N
+                watchdog=DURATION|off      restart a worker whose clients wait that long while it takes none
+                                           (default 30s)
                 max-memory=SIZE|off        replace a worker whose PSS stays above SIZE (512m, 2g; default off)
                 max-lifetime=DURATION|off  replace each worker once it has served this long (12h; default off)
 

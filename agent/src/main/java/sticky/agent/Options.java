@@ -17,9 +17,11 @@ import sticky.agent.route.Trust;
  * cpus: the processors each worker sizes itself for, {@link #CPUS_SHARE}
  * (the default), {@link #CPUS_ALL} or a count. maxMemoryBytes and
  * maxLifetimeMs: past these (PSS, age) a worker is replaced; 0 is off.
+ * watchdogMs: how long a worker's clients may wait while it takes none,
+ * before it counts as hung; 0 is off.
  */
 public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
-        boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs) {
+        boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs, long watchdogMs) {
     public static final int MAX_WORKERS = 256;
     /** cpus=share: each worker sees the processors divided among the workers, rounded up. */
     public static final int CPUS_SHARE = 0;
@@ -31,8 +33,9 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
 
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+    public static final long DEFAULT_WATCHDOG_MS = 30_000;
     private static final String KEYS =
-            "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime";
+            "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -45,8 +48,10 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         int cpus = CPUS_SHARE;
         long maxMemory = 0;
         long maxLifetime = 0;
+        long watchdog = DEFAULT_WATCHDOG_MS;
         if (args == null || args.isBlank()) {
-            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus, maxMemory, maxLifetime);
+            return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus, maxMemory, maxLifetime,
+                    watchdog);
         }
         Set<String> given = new HashSet<>();
         for (String part : args.split(",", -1)) {
@@ -72,12 +77,13 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "cpus" -> cpus = cpus(value);
                 case "max-memory" -> maxMemory = value.equals("off") ? 0 : size(key, value);
                 case "max-lifetime" -> maxLifetime = value.equals("off") ? 0 : positive(key, duration(key, value));
+                case "watchdog" -> watchdog = value.equals("off") ? 0 : positive(key, duration(key, value));
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
         Router router = Router.of(route, trust);
         return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router), cpus,
-                maxMemory, maxLifetime);
+                maxMemory, maxLifetime, watchdog);
     }
 
     /** The kernel can pick a worker by the TCP peer only: any other route needs the master. */

@@ -12,8 +12,8 @@ class OptionsTest {
 
     @Test
     void defaultsAreOneWorkerPerProcessorAndInfoLogs() {
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse(null));
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse(""));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000), Options.parse(null));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000), Options.parse(""));
     }
 
     @Test
@@ -27,9 +27,9 @@ class OptionsTest {
 
     @Test
     void parsesEveryKey() {
-        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse("workers=4,log=DEBUG"));
-        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse(" workers = auto , log=warn"));
-        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0), Options.parse("workers=256"));
+        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000), Options.parse("workers=4,log=DEBUG"));
+        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000), Options.parse(" workers = auto , log=warn"));
+        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000), Options.parse("workers=256"));
     }
 
     @Test
@@ -58,6 +58,9 @@ class OptionsTest {
         assertEquals(0, Options.parse("max-lifetime=off").maxLifetimeMs());
         assertEquals("option 'max-lifetime' must be more than 0, or off",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("max-lifetime=0s")).getMessage());
+        assertEquals(30_000, Options.parse("").watchdogMs());
+        assertEquals(5_000, Options.parse("watchdog=5s").watchdogMs());
+        assertEquals(0, Options.parse("watchdog=off").watchdogMs());
     }
 
     @Test
@@ -114,7 +117,7 @@ class OptionsTest {
 
     @Test
     void errorsNameTheOption() {
-        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime)",
+        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("wrokers=2")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not '257'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=257")).getMessage());
@@ -122,7 +125,7 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=-1")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not ''",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
-        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime)",
+        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
     }
 }

@@ -12,10 +12,11 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Connections each slot's workers accepted from the kernel (kernel dispatch:
- * the master never sees them), one long per slot in a file in the master's
- * private directory that the master and its workers map. A worker adds with
- * an atomic update on the mapping, no system call; the master reads when
- * asked (status, metrics).
+ * the master never sees them), and those they took from the master (master
+ * dispatch: the master sees them handed, not taken): two longs per slot in a
+ * file in the master's private directory that the master and its workers
+ * map. A worker adds with an atomic update on the mapping, no system call;
+ * the master reads when asked (status, metrics, the watchdog).
  */
 public final class SlotCounts {
     public static final String FILE = "counts";
@@ -23,9 +24,11 @@ public final class SlotCounts {
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
     private final MappedByteBuffer counts;
+    private final int slots;
 
     private SlotCounts(MappedByteBuffer counts) {
         this.counts = counts;
+        this.slots = counts.capacity() / 16;
     }
 
     /**
@@ -38,12 +41,12 @@ public final class SlotCounts {
     public static SlotCounts create(Path file, int slots) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
-            ByteBuffer zeros = ByteBuffer.allocate(8 * slots);
+            ByteBuffer zeros = ByteBuffer.allocate(16 * slots);
             while (zeros.hasRemaining()) {
                 channel.write(zeros, zeros.position());
             }
             channel.force(false);
-            return new SlotCounts(channel.map(FileChannel.MapMode.READ_WRITE, 0, 8L * slots));
+            return new SlotCounts(channel.map(FileChannel.MapMode.READ_WRITE, 0, 16L * slots));
         } catch (IOException e) {
             throw new IOException("cannot make " + file + " (" + e.getMessage()
                     + "): the master's directory needs room for it ($TMPDIR, or /tmp)", e);
@@ -57,11 +60,21 @@ public final class SlotCounts {
         }
     }
 
-    public void increment(int slot) {
+    /** One more connection accepted from slot's listening socket. */
+    public void accepted(int slot) {
         LONGS.getAndAdd(counts, slot * 8, 1L);
     }
 
-    public long get(int slot) {
+    /** One more connection taken from the master's handoff. */
+    public void taken(int slot) {
+        LONGS.getAndAdd(counts, (slots + slot) * 8, 1L);
+    }
+
+    public long acceptedBy(int slot) {
         return (long) LONGS.getVolatile(counts, slot * 8);
+    }
+
+    public long takenBy(int slot) {
+        return (long) LONGS.getVolatile(counts, (slots + slot) * 8);
     }
 }

@@ -32,12 +32,15 @@ final class Lifecycle {
     static final long REPLACEMENT_START_MS = 120_000;
     /** How long a closed lifeline waits to learn whether its worker died, before it counts as a closed socket. */
     static final long DEATH_WAIT_MS = 1000;
+    /** How long a hung worker gets to write its thread dump before it is killed. */
+    static final long THREAD_DUMP_MS = 2000;
 
     private final Spawner spawner;
     private final Routing routing;
     private final Timers timers;
     private final Departure departure;
     private final Recycling recycling;
+    private final Watchdog watchdog;
     private final Slot[] slots;
     /** Every process started and not yet reaped, by pid. */
     private final Map<Long, Worker> workers = new HashMap<>();
@@ -50,13 +53,14 @@ final class Lifecycle {
     private boolean reloadWaits;
 
     Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs) {
-        this(slots, spawner, routing, drain, timers, shutdownTimeoutMs, Recycling.off(timers));
+        this(slots, spawner, routing, drain, timers, shutdownTimeoutMs, Recycling.off(timers), Watchdog.off(timers));
     }
 
     Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs,
-            Recycling recycling) {
+            Recycling recycling, Watchdog watchdog) {
         this.spawner = spawner;
         this.recycling = recycling;
+        this.watchdog = watchdog;
         this.routing = routing;
         this.timers = timers;
         this.departure = new Departure(drain, timers, shutdownTimeoutMs, w -> workers.get(w.pid()) == w);
@@ -73,6 +77,7 @@ final class Lifecycle {
 
     void start() {
         recycling.start(slots, this::replaceAlone);
+        watchdog.start(slots, this::hung);
         for (Slot slot : slots) {
             if (!slot.serveWith(spawn(slot, "started"))) {
                 end.complete(1); // the JVM cannot start a copy of itself: nothing would ever serve
@@ -169,7 +174,7 @@ final class Lifecycle {
         long livedMs = timers.now() - w.startedAt;
         boolean young = livedMs < YOUNG_MS;
         slot.backOff(young);
-        slot.replaced("crash");
+        slot.replaced(w.hung ? "hang" : "crash");
         if (young && !w.served) {
             slot.startFailures++;
         }
@@ -227,6 +232,7 @@ final class Lifecycle {
     private void serving(Slot slot) {
         if (!slot.current.served) {
             recycling.serving(slot, slot.current);
+            watchdog.serving(slot, slot.current);
         }
         slot.current.served = true;
         slot.startFailures = 0;
@@ -300,6 +306,23 @@ final class Lifecycle {
             }
         });
         return true;
+    }
+
+    /**
+     * The watchdog found slot's w hung: its thread dump goes to its output
+     * (SIGQUIT), then it is killed and restarted as after a crash; its
+     * clients go to the next live slot once it is gone.
+     */
+    private void hung(Slot slot, Worker w, long stalledMs) {
+        w.hung = true;
+        log.error("worker {} (pid {}) is hung: connections have waited {} ms for it while it took none; "
+                + "its thread dump follows (SIGQUIT), then it is killed", slot.id(), w.pid(), stalledMs);
+        w.process.quit();
+        timers.after(THREAD_DUMP_MS, () -> {
+            if (workers.get(w.pid()) == w) {
+                w.process.kill();
+            }
+        });
     }
 
     /** Ready, and bound everywhere the serving process is bound: then the replacement can take over. */

@@ -83,7 +83,24 @@ public final class Master {
         }, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
         lifecycle = new Lifecycle(workers, spawner, listeners, new ConnectionDrain(listeners), loop,
                 options.shutdownTimeoutMs(), new Recycling(options.maxMemoryBytes(), options.maxLifetimeMs(),
-                        ProcessMemory::pss, loop, new java.util.Random()));
+                        ProcessMemory::pss, loop, new java.util.Random()),
+                new Watchdog(options.watchdogMs(), new Watchdog.Progress() {
+                    public long taken(int slot) {
+                        return accepted.acceptedBy(slot) + accepted.takenBy(slot);
+                    }
+
+                    public boolean waiting(long pid) {
+                        return listeners.waiting(pid);
+                    }
+
+                    public boolean sending(long pid, long withinMs) {
+                        return ConnectionActivity.sentWithin(pid, listeners.ports(), withinMs);
+                    }
+
+                    public boolean debugged(long pid) {
+                        return Debugger.mayHold(pid);
+                    }
+                }, loop));
         if (options.metrics() != null) {
             metrics = new MetricsServer(options.metrics(), this::status);
         }
@@ -128,7 +145,7 @@ public final class Master {
         }
         List<ClusterStatus.Worker> workers = slots.stream()
                 .map(v -> new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.uptimeMs(), v.restarts(),
-                        listeners.dispatched(v.slot()) + accepted.get(v.slot()), OpenConnections.count(v.pid(), ports),
+                        listeners.dispatched(v.slot()) + accepted.acceptedBy(v.slot()), OpenConnections.count(v.pid(), ports),
                         v.lastReplaced(), v.replacements()))
                 .collect(Collectors.toList());
         return new ClusterStatus(ProcessHandle.current().pid(),

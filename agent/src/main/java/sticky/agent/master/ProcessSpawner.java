@@ -2,6 +2,7 @@ package sticky.agent.master;
 
 import java.io.IOException;
 import java.util.function.BiFunction;
+import sticky.agent.unix.Libc;
 
 /** Starts worker JVMs and reports each one's exit, with its code, to onExit (off the loop: it posts). */
 final class ProcessSpawner implements Spawner {
@@ -37,6 +38,13 @@ final class ProcessSpawner implements Spawner {
             @Override
             public void kill() {
                 process.destroyForcibly();
+            }
+
+            @Override
+            public void quit() {
+                if (process.isAlive()) { // not reaped, so the pid is still this process's
+                    Libc.kill((int) process.pid(), Libc.SIGQUIT);
+                }
             }
         };
     }

@@ -71,6 +71,8 @@ final class Slot {
         String reason;
         /** The reason of the replacement this process left its slot to, once it did. */
         String leftFor;
+        /** Found hung by the watchdog, and being ended. */
+        boolean hung;
         /** Routes whose lifeline ended while the process still ran. */
         final List<Route> closedRoutes = new ArrayList<>();
 

@@ -15,5 +15,8 @@ interface Spawner {
 
         /** SIGKILL. */
         void kill();
+
+        /** SIGQUIT: a JVM prints its threads' stacks to its output and goes on. */
+        void quit();
     }
 }

@@ -54,6 +54,9 @@ public final class Libc {
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
 
+    /** asm-generic/signal.h: the JVM prints a thread dump and goes on. */
+    public static final int SIGQUIT = 3;
+
     public static final int ESRCH = 3;
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
@@ -89,6 +92,8 @@ public final class Libc {
     public static native int fcntl(int fd, int cmd, int arg);
 
     public static native int close(int fd);
+
+    public static native int kill(int pid, int signal);
 
     public static native int shutdown(int fd, int how);
 

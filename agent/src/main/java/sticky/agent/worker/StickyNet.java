@@ -319,7 +319,11 @@ final class StickyNet {
             return JdkNet.accept(fd, newfd, isaa);
         }
         if (!s.direct) {
-            return s.accept(newfd, isaa);
+            int n = s.accept(newfd, isaa);
+            if (n > 0) {
+                accepted.taken(worker - 1); // for the master's watchdog: this worker takes its connections
+            }
+            return n;
         }
         int n = JdkNet.accept(fd, newfd, isaa);
         if (n > 0) {
@@ -330,7 +334,7 @@ final class StickyNet {
 
     /** One more connection this worker accepted from its slot's socket (kernel dispatch). */
     void countAccepted() {
-        accepted.increment(worker - 1);
+        accepted.accepted(worker - 1);
     }
 
     /** Whether fd is a sticky socket the worker accepts from itself (kernel dispatch). */

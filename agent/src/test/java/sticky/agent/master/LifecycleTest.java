@@ -87,7 +87,8 @@ class LifecycleTest {
             }
         };
         Lifecycle lifecycle = new Lifecycle(workers, spawner, routing, busy::contains, timers, SHUTDOWN_MS,
-                new Recycling(maxMemory, maxLifetime, pid -> pss.getOrDefault(pid, 50L << 20), timers, none));
+                new Recycling(maxMemory, maxLifetime, pid -> pss.getOrDefault(pid, 50L << 20), timers, none),
+                Watchdog.off(timers));
         lifecycle.start();
         return lifecycle;
     }
@@ -161,6 +162,93 @@ class LifecycleTest {
         assertEquals("reload", lifecycle.view().get(0).lastReplaced());
         assertEquals(Map.of("crash", 0, "hang", 0, "memory", 0, "lifetime", 1, "reload", 1),
                 lifecycle.view().get(0).replacements());
+    }
+
+    /** What the watchdog sees: connections taken per slot, workers with connections waiting, workers under a debugger. */
+    private final Map<Integer, Long> taken = new HashMap<>();
+    private final Set<Long> waiting = new HashSet<>();
+    private final Set<Long> debugged = new HashSet<>();
+    private final Set<Long> sending = new HashSet<>();
+
+    private Lifecycle watched(int workers, long limitMs) {
+        Watchdog watchdog = new Watchdog(limitMs, new Watchdog.Progress() {
+            public long taken(int slot) {
+                return taken.getOrDefault(slot, 0L);
+            }
+
+            public boolean waiting(long pid) {
+                return waiting.contains(pid);
+            }
+
+            public boolean sending(long pid, long withinMs) {
+                return sending.contains(pid);
+            }
+
+            public boolean debugged(long pid) {
+                return debugged.contains(pid);
+            }
+        }, timers);
+        Lifecycle lifecycle = new Lifecycle(workers, spawner, routing, busy::contains, timers, SHUTDOWN_MS,
+                Recycling.off(timers), watchdog);
+        lifecycle.start();
+        return lifecycle;
+    }
+
+    @Test
+    void aWorkerWhoseClientsWaitWhileItTakesNoneIsDumpedKilledAndRestartedAndNoOtherIs() {
+        Lifecycle lifecycle = watched(2, 5000);
+        FakeProcess a = spawner.last(0);
+        FakeProcess b = spawner.last(1);
+        serves(lifecycle, a);
+        serves(lifecycle, b);
+        timers.advance(Lifecycle.YOUNG_MS); // they have served a while: nothing waited meanwhile
+        taken.put(0, 1L); // a served a connection, then stopped taking any
+        waiting.add(a.pid);
+        waiting.add(b.pid); // b has connections waiting too, but takes them
+        for (int i = 0; i < 6; i++) {
+            timers.advance(Watchdog.CHECK_MS);
+            taken.merge(1, 1L, Long::sum);
+        }
+        assertFalse(a.quit, "not before its clients have waited the watchdog's time");
+        timers.advance(Watchdog.CHECK_MS);
+        assertTrue(a.quit, "SIGQUIT first: its thread dump");
+        assertFalse(a.killed);
+        assertFalse(b.quit, "b takes its connections: not hung");
+        timers.advance(Lifecycle.THREAD_DUMP_MS);
+        assertTrue(a.killed, "then SIGKILL");
+        crash(lifecycle, a, 137);
+        timers.advance(0);
+        assertEquals("hang", lifecycle.view().get(0).lastReplaced());
+        assertEquals(2, spawner.startedIn(0), "restarted at once: it had lived long");
+        assertEquals(1, spawner.startedIn(1));
+    }
+
+    @Test
+    void theWatchdogLeavesAloneAWorkerThatNeverTookOneOrHasNothingWaitingOrIsUnderADebuggerOrStillSends() {
+        Lifecycle lifecycle = watched(4, 5000);
+        FakeProcess starting = spawner.last(0);
+        FakeProcess idle = spawner.last(1);
+        FakeProcess debuggee = spawner.last(2);
+        FakeProcess busyOne = spawner.last(3);
+        serves(lifecycle, starting);
+        serves(lifecycle, idle);
+        serves(lifecycle, debuggee);
+        serves(lifecycle, busyOne);
+        taken.put(3, 5L);
+        waiting.add(busyOne.pid);
+        sending.add(busyOne.pid); // takes none, but answers on the connections it has (a connection limit)
+        waiting.add(starting.pid); // waiting, but it never took a connection: still starting
+        taken.put(1, 5L); // took some, nothing waits for it
+        taken.put(2, 5L);
+        waiting.add(debuggee.pid);
+        debugged.add(debuggee.pid); // stopped at a breakpoint, say
+        timers.advance(60 * Watchdog.CHECK_MS);
+        assertFalse(starting.quit || idle.quit || debuggee.quit || busyOne.quit);
+        debugged.clear();
+        timers.advance(4 * Watchdog.CHECK_MS);
+        assertFalse(debuggee.quit, "once let go, it gets the whole time again");
+        timers.advance(2 * Watchdog.CHECK_MS);
+        assertTrue(debuggee.quit, "then it is hung");
     }
 
     @Test
@@ -355,6 +443,7 @@ class LifecycleTest {
         boolean alive = true;
         boolean terminated;
         boolean killed;
+        boolean quit;
 
         FakeProcess(long pid, int slot, int generation) {
             this.pid = pid;
@@ -376,6 +465,11 @@ class LifecycleTest {
         public void kill() {
             killed = true;
             alive = false;
+        }
+
+        @Override
+        public void quit() {
+            quit = true;
         }
     }
 

@@ -84,6 +84,11 @@ public final class Listeners implements Routing {
         return byKey.values().stream().anyMatch(l -> l.queued(pid));
     }
 
+    /** Whether connections wait for worker pid on a TCP listener (queued on its socket, or handed and not taken). */
+    public boolean waiting(long pid) {
+        return byKey.values().stream().anyMatch(l -> l.isTcp() && l.queued(pid));
+    }
+
     /** The ports the TCP listeners listen on: their connections are the workers' to count and drain. */
     public Set<Integer> ports() {
         return byKey.values().stream().filter(Listener::isTcp).map(l -> l.localAddress().getPort())
