@@ -18,10 +18,11 @@ import sticky.agent.route.Trust;
  * (the default), {@link #CPUS_ALL} or a count. maxMemoryBytes and
  * maxLifetimeMs: past these (PSS, age) a worker is replaced; 0 is off.
  * watchdogMs: how long a worker's clients may wait while it takes none,
- * before it counts as hung; 0 is off.
+ * before it counts as hung; 0 is off. health: the path the watchdog GETs
+ * from each worker, or null.
  */
 public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
-        boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs, long watchdogMs) {
+        boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs, long watchdogMs, String health) {
     public static final int MAX_WORKERS = 256;
     /** cpus=share: each worker sees the processors divided among the workers, rounded up. */
     public static final int CPUS_SHARE = 0;
@@ -35,7 +36,8 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
     public static final long DEFAULT_WATCHDOG_MS = 30_000;
     private static final String KEYS =
-            "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog";
+            "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, "
+                    + "health";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -49,9 +51,10 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         long maxMemory = 0;
         long maxLifetime = 0;
         long watchdog = DEFAULT_WATCHDOG_MS;
+        String health = null;
         if (args == null || args.isBlank()) {
             return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus, maxMemory, maxLifetime,
-                    watchdog);
+                    watchdog, health);
         }
         Set<String> given = new HashSet<>();
         for (String part : args.split(",", -1)) {
@@ -78,12 +81,18 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "max-memory" -> maxMemory = value.equals("off") ? 0 : size(key, value);
                 case "max-lifetime" -> maxLifetime = value.equals("off") ? 0 : positive(key, duration(key, value));
                 case "watchdog" -> watchdog = value.equals("off") ? 0 : positive(key, duration(key, value));
+                case "health" -> health = path(key, value);
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
         Router router = Router.of(route, trust);
+        if (health != null && (watchdog == 0 || router.mode() == Router.Mode.ROUND_ROBIN)) {
+            throw new IllegalArgumentException("option 'health' needs the watchdog on and routing by client (the "
+                    + "master reaches each worker from an address of its slot), not " + (watchdog == 0 ? "watchdog=off"
+                    : "route=round-robin"));
+        }
         return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router), cpus,
-                maxMemory, maxLifetime, watchdog);
+                maxMemory, maxLifetime, watchdog, health);
     }
 
     /** The kernel can pick a worker by the TCP peer only: any other route needs the master. */
@@ -168,6 +177,14 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
             case "h" -> n * 3_600_000;
             default -> n * 1000;
         };
+    }
+
+    /** An absolute HTTP path, as a request line carries it: no space, no control character. */
+    private static String path(String key, String value) {
+        if (!value.matches("/[\\x21-\\x7e]*")) {
+            throw new IllegalArgumentException("option '" + key + "' must be a path such as /health, not '" + value + "'");
+        }
+        return value;
     }
 
     private static long positive(String key, long value) {

@@ -22,7 +22,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.HangingHttpApp;
+import sticky.it.apps.HealthApp;
 import sticky.it.apps.SlowAcceptApp;
 
 /**
@@ -76,6 +79,47 @@ class WatchdogTest {
                 String expected = before.get(source).equals(hungPid) ? successor : before.get(source);
                 assertEquals(expected, Clients.field(Clients.http(source, port), "pid"), source + ": nobody else moved");
             }
+        }
+    }
+
+    /**
+     * health=: the master GETs the path from each worker through the shared
+     * port; a worker that answers 503, or accepts the check and never
+     * answers, while it still serves everything else, is taken for hung and
+     * replaced; the healthy one is left alone.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"503 kernel", "silent kernel", "silent master"})
+    void aWorkerThatFailsItsHealthCheckIsReplacedAndAHealthyOneIsNot(String illnessAndDispatch) throws Exception {
+        String illness = illnessAndDispatch.split(" ")[0];
+        String dispatch = illnessAndDispatch.split(" ")[1];
+        try (Cluster cluster = Cluster.withAgent("workers=2,watchdog=3s,health=/health,dispatch=" + dispatch,
+                HealthApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            List<InetAddress> sources = Clients.ipv4(16);
+            Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 1, Clients::http);
+            MasterStatus status = cluster.awaitStatus(s -> s.workers().size() == 2);
+            long sick = Long.parseLong(before.get(sources.get(0)));
+            int sickId = status.workers().stream().filter(w -> w.pid() == sick).findFirst().orElseThrow().id();
+            long healthy = status.worker(3 - sickId).pid();
+            assertEquals(204, status(sources.get(0), port, "/sick?" + illness));
+            String why = illness.equals("503") ? "GET /health answered 'HTTP/1.1 503 Service Unavailable'"
+                    : "GET /health got no answer within 3000 ms";
+            cluster.await(l -> l.contains("ERROR sticky - worker " + sickId + " (pid " + sick + ") is hung: " + why),
+                    1, Cluster.START);
+            MasterStatus after = cluster.awaitStatus(MasterStatus.replaced(sickId, sick));
+            assertEquals("hang", after.worker(sickId).lastReplaced());
+            assertEquals(healthy, after.worker(3 - sickId).pid(), "the healthy worker stays");
+            assertEquals(0, after.worker(3 - sickId).restarts());
+        }
+    }
+
+    /** The status code of GET path from source. */
+    private static int status(InetAddress source, int port, String path) throws IOException {
+        try (Socket socket = Clients.connect(source, port)) {
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            return Integer.parseInt(response.substring(9, 12));
         }
     }
 

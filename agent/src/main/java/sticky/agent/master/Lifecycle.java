@@ -313,16 +313,37 @@ final class Lifecycle {
      * (SIGQUIT), then it is killed and restarted as after a crash; its
      * clients go to the next live slot once it is gone.
      */
-    private void hung(Slot slot, Worker w, long stalledMs) {
+    private void hung(Slot slot, Worker w, String why) {
         w.hung = true;
-        log.error("worker {} (pid {}) is hung: connections have waited {} ms for it while it took none; "
-                + "its thread dump follows (SIGQUIT), then it is killed", slot.id(), w.pid(), stalledMs);
+        log.error("worker {} (pid {}) is hung: {}; its thread dump follows (SIGQUIT), then it is killed", slot.id(),
+                w.pid(), why);
         w.process.quit();
         timers.after(THREAD_DUMP_MS, () -> {
             if (workers.get(w.pid()) == w) {
                 w.process.kill();
             }
         });
+    }
+
+    /** The processes health checks go to: each slot's serving one, by slot. */
+    Map<Integer, Long> serving() {
+        Map<Integer, Long> serving = new HashMap<>();
+        for (Slot slot : slots) {
+            Worker w = slot.current;
+            if (w != null && w.served && !w.leaving && !w.hung) {
+                serving.put(slot.index, w.pid());
+            }
+        }
+        return serving;
+    }
+
+    /** health=: slot's process pid did not answer its health check; hung, if it still serves and may be judged. */
+    void unhealthy(int slot, long pid, String why) {
+        Worker w = workers.get(pid);
+        Slot s = slots[slot];
+        if (w != null && w == s.current && w.served && !w.leaving && !w.hung && watchdog.judges(s, w)) {
+            hung(s, w, why);
+        }
     }
 
     /** Ready, and bound everywhere the serving process is bound: then the replacement can take over. */

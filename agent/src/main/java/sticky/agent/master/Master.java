@@ -41,6 +41,7 @@ public final class Master {
     private ControlServer control;
     private AdminServer admin;
     private MetricsServer metrics;
+    private HealthCheck health;
     private volatile boolean finished;
 
     private Master(Options options) {
@@ -115,6 +116,11 @@ public final class Master {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
         Signals.onHangup(() -> loop.post(lifecycle::reload));
         loop.post(lifecycle::start);
+        if (options.health() != null) {
+            health = new HealthCheck(options.health(), options.watchdogMs(),
+                    options.router().mode() == sticky.agent.route.Router.Mode.PROXY, workers, loop, lifecycle, listeners);
+            loop.post(health::start);
+        }
         MasterHeap.trim();
         try {
             return lifecycle.end().get();
@@ -189,6 +195,10 @@ public final class Master {
     }
 
     private synchronized boolean stopWorkers() {
+        if (health != null) {
+            health.stop();
+            health = null;
+        }
         boolean clean = lifecycle == null || stopLifecycle();
         if (metrics != null) {
             metrics.close();

@@ -34,9 +34,9 @@ final class Watchdog {
         boolean debugged(long pid);
     }
 
-    /** The lifecycle's way to end a hung worker: slot's w, whose clients have waited stalledMs. */
+    /** The lifecycle's way to end a hung worker: slot's w, and why it is taken for hung. */
     interface Hung {
-        void hung(Slot slot, Worker w, long stalledMs);
+        void hung(Slot slot, Worker w, String why);
     }
 
     private static final class Watch {
@@ -82,6 +82,15 @@ final class Watchdog {
         }
     }
 
+    /**
+     * Whether w may be judged on other evidence (health=): it has taken a
+     * connection since it began to serve, is not under a debugger.
+     */
+    boolean judges(Slot slot, Worker w) {
+        Watch watch = watched.get(w);
+        return watch != null && progress.taken(slot.index) > watch.takenAtStart && !progress.debugged(w.pid());
+    }
+
     private void look() {
         watched.keySet().removeIf(w -> slots[w.slot].current != w || w.leaving || w.hung);
         long now = timers.now();
@@ -103,7 +112,8 @@ final class Watchdog {
                 if (progress.sending(w.pid(), limitMs)) {
                     watch.stalledSince = now; // busy with what it has (at a connection limit, say): look again later
                 } else {
-                    hung.hung(slot, w, now - watch.stalledSince);
+                    hung.hung(slot, w, "connections have waited " + (now - watch.stalledSince)
+                            + " ms for it while it took none");
                 }
             }
         }

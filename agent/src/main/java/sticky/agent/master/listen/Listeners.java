@@ -89,6 +89,16 @@ public final class Listeners implements Routing {
         return byKey.values().stream().anyMatch(l -> l.isTcp() && l.queued(pid));
     }
 
+    /**
+     * Where health checks go: the lowest port of the TCP listeners on the
+     * wildcard or IPv4 loopback address (127.0.0.1 reaches it), or 0 if none.
+     */
+    public int healthPort() {
+        return byKey.values().stream().filter(Listener::isTcp).map(Listener::localAddress)
+                .filter(a -> a.getAddress().isAnyLocalAddress() || a.getAddress().getHostAddress().equals("127.0.0.1"))
+                .mapToInt(InetSocketAddress::getPort).min().orElse(0);
+    }
+
     /** The ports the TCP listeners listen on: their connections are the workers' to count and drain. */
     public Set<Integer> ports() {
         return byKey.values().stream().filter(Listener::isTcp).map(l -> l.localAddress().getPort())
