@@ -272,6 +272,7 @@ class OperatorTest {
                     .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum();
             assertEquals(2L * ServerApisTest.sources().size(), total, metrics);
             assertTrue(metrics.contains("sticky_worker_up{worker=\"1\"} 1\nsticky_worker_up{worker=\"2\"} 1\n"), metrics);
+            assertTrue(metrics.contains("sticky_worker_replacements_total{worker=\"2\",reason=\"memory\"} 0\n"), metrics);
 
             VirtualMachine vm = VirtualMachine.attach(Long.toString(cluster.process().pid()));
             try (JMXConnector jmx = JMXConnectorFactory.connect(new JMXServiceURL(vm.startLocalManagementAgent()))) {
@@ -281,6 +282,10 @@ class OperatorTest {
                     ObjectName name = new ObjectName("dev.sticky:type=Worker,id=" + id);
                     assertTrue(workers.contains((Long) beans.getAttribute(name, "Pid")));
                     assertEquals("running", beans.getAttribute(name, "State"));
+                    assertEquals(null, beans.getAttribute(name, "LastReplaced"));
+                    var replacements = (javax.management.openmbean.TabularData) beans.getAttribute(name, "Replacements");
+                    assertEquals(5, replacements.size(), "a count for each reason");
+                    assertEquals(0, replacements.get(new Object[] {"hang"}).get("value"));
                 }
                 ObjectName clusterBean = new ObjectName("dev.sticky:type=Cluster");
                 assertEquals(2, beans.getAttribute(clusterBean, "Workers"));
