@@ -4,45 +4,21 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
  * A stranger on a master's control socket (a Unix SOCK_SEQPACKET socket, which
  * the JDK cannot open): sends what it is told, descriptors included, and
- * reports whether the master hung up. The test's own JNA (5.14); Linux x86_64
- * and aarch64 layouts.
+ * reports whether the master hung up, through {@link TestLibc}.
  */
 final class ControlClient implements AutoCloseable {
-    static {
-        Native.register(ControlClient.class, "c");
-    }
-
-    private static native int socket(int domain, int type, int protocol);
-
-    private static native int connect(int fd, byte[] addr, int len);
-
-    private static native long send(int fd, byte[] buf, long len, int flags);
-
-    private static native long sendmsg(int fd, Pointer msg, int flags);
-
-    private static native long recv(int fd, byte[] buf, long len, int flags);
-
-    private static native int setsockopt(int fd, int level, int name, Pointer value, int len);
-
-    private static native int pipe(int[] fds);
-
-    private static native int close(int fd);
 
     private final int fd;
 
     ControlClient(Path path) throws IOException {
-        fd = socket(1, 5, 0); // AF_UNIX, SOCK_SEQPACKET
-        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
-        byte[] addr = new byte[2 + name.length + 1];
-        addr[0] = 1;
-        System.arraycopy(name, 0, addr, 2, name.length);
-        if (fd < 0 || connect(fd, addr, addr.length) < 0) {
+        fd = TestLibc.socket(1, 5, 0); // AF_UNIX, SOCK_SEQPACKET
+        byte[] addr = TestLibc.unixAddress(path.toString());
+        if (fd < 0 || TestLibc.connect(fd, addr, addr.length) < 0) {
             throw new IOException("cannot connect to " + path + ": errno " + Native.getLastError());
         }
     }
@@ -55,7 +31,7 @@ final class ControlClient implements AutoCloseable {
 
     /** Sends message; false if the master had already closed the connection (EPIPE). */
     boolean sendUnlessHungUp(byte[] message) throws IOException {
-        if (send(fd, message, message.length, 0x4000) < 0) { // MSG_NOSIGNAL
+        if (TestLibc.send(fd, message, message.length, 0x4000) < 0) { // MSG_NOSIGNAL
             int errno = Native.getLastError();
             if (errno == 32) {
                 return false;
@@ -68,7 +44,7 @@ final class ControlClient implements AutoCloseable {
     /** Sends message with both ends of a new pipe attached (SCM_RIGHTS); closes our copies. */
     void sendWithDescriptors(byte[] message) throws IOException {
         int[] pipe = new int[2];
-        pipe(pipe);
+        TestLibc.pipe(pipe);
         try (Memory msg = new Memory(56); Memory iov = new Memory(16); Memory data = new Memory(message.length);
                 Memory control = new Memory(24)) {
             data.write(0, message, 0, message.length);
@@ -84,12 +60,12 @@ final class ControlClient implements AutoCloseable {
             msg.setLong(24, 1);
             msg.setPointer(32, control);
             msg.setLong(40, 24);
-            if (sendmsg(fd, msg, 0x4000) < 0) {
+            if (TestLibc.sendmsg(fd, msg, 0x4000) < 0) {
                 throw new IOException("sendmsg: errno " + Native.getLastError());
             }
         } finally {
-            close(pipe[0]);
-            close(pipe[1]);
+            TestLibc.close(pipe[0]);
+            TestLibc.close(pipe[1]);
         }
     }
 
@@ -102,15 +78,15 @@ final class ControlClient implements AutoCloseable {
         try (Memory timeval = new Memory(16)) {
             timeval.setLong(0, seconds);
             timeval.setLong(8, 0);
-            setsockopt(fd, 1, 20, timeval, 16); // SO_RCVTIMEO
+            TestLibc.setsockopt(fd, 1, 20, timeval, 16); // SO_RCVTIMEO
         }
         byte[] buffer = new byte[4096];
-        long n = recv(fd, buffer, buffer.length, 0);
+        long n = TestLibc.recv(fd, buffer, buffer.length, 0);
         return n == 0 || (n < 0 && Native.getLastError() == 104); // ECONNRESET
     }
 
     @Override
     public void close() {
-        close(fd);
+        TestLibc.close(fd);
     }
 }

@@ -41,6 +41,9 @@ final class Lifecycle {
     private final Departure departure;
     private final Recycling recycling;
     private final Watchdog watchdog;
+    private final Notifier notifier;
+    /** Every slot has served once: the service manager has been told it is ready. */
+    private boolean announced;
     private final Slot[] slots;
     /** Every process started and not yet reaped, by pid. */
     private final Map<Long, Worker> workers = new HashMap<>();
@@ -53,14 +56,22 @@ final class Lifecycle {
     private boolean reloadWaits;
 
     Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs) {
-        this(slots, spawner, routing, drain, timers, shutdownTimeoutMs, Recycling.off(timers), Watchdog.off(timers));
+        this(slots, spawner, routing, drain, timers, shutdownTimeoutMs, Parts.none(timers));
+    }
+
+    /** The lifecycle's optional parts: max-memory and max-lifetime, the watchdog, who is told of its states. */
+    record Parts(Recycling recycling, Watchdog watchdog, Notifier notifier) {
+        static Parts none(Timers timers) {
+            return new Parts(Recycling.off(timers), Watchdog.off(timers), Notifier.NONE);
+        }
     }
 
     Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs,
-            Recycling recycling, Watchdog watchdog) {
+            Parts parts) {
         this.spawner = spawner;
-        this.recycling = recycling;
-        this.watchdog = watchdog;
+        this.recycling = parts.recycling();
+        this.watchdog = parts.watchdog();
+        this.notifier = parts.notifier();
         this.routing = routing;
         this.timers = timers;
         this.departure = new Departure(drain, timers, shutdownTimeoutMs, w -> workers.get(w.pid()) == w);
@@ -181,11 +192,13 @@ final class Lifecycle {
         if (Arrays.stream(slots).allMatch(s -> s.finished || s.startFailures >= GIVE_UP_AFTER)) {
             log.error("worker {} (pid {}) exited with code {}; every worker keeps failing at start, giving up",
                     slot.id(), w.pid(), code);
+            notifier.status("every worker keeps failing at start; giving up");
             end.complete(1);
             return;
         }
         log.warn("worker {} (pid {}) exited with code {} after {} ms; restarting it in {} ms", slot.id(), w.pid(),
                 code, livedMs, slot.backoffMs);
+        notifier.status("worker " + slot.id() + " restarting after exit " + code);
         timers.after(slot.backoffMs, () -> restart(slot, "restarted"));
     }
 
@@ -236,6 +249,10 @@ final class Lifecycle {
         }
         slot.current.served = true;
         slot.startFailures = 0;
+        if (!announced && Arrays.stream(slots).allMatch(s -> s.finished || s.current != null && s.current.served)) {
+            announced = true;
+            notifier.ready();
+        }
     }
 
     /** SIGHUP: replaces every worker, one at a time, without refusing a connection. Null, or why not. */
@@ -252,6 +269,7 @@ final class Lifecycle {
         }
         reloading = true;
         log.info("rolling restart of {} workers", slots.length);
+        notifier.reloading(slots.length);
         replaceFrom(0);
         return null;
     }
@@ -279,6 +297,7 @@ final class Lifecycle {
         }
         log.info("rolling restart done");
         reloading = false;
+        notifier.ready();
     }
 
     /**
@@ -318,6 +337,7 @@ final class Lifecycle {
         log.error("worker {} (pid {}) is hung: {}; its thread dump follows (SIGQUIT), then it is killed", slot.id(),
                 w.pid(), why);
         w.process.quit();
+        notifier.status("worker " + slot.id() + " hung; restarting it");
         timers.after(THREAD_DUMP_MS, () -> {
             if (workers.get(w.pid()) == w) {
                 w.process.kill();
@@ -389,6 +409,8 @@ final class Lifecycle {
     private void stopReload() {
         log.error("rolling restart stopped; the remaining workers keep running");
         reloading = false;
+        notifier.status("rolling restart stopped; the remaining workers keep running");
+        notifier.ready();
     }
 
     /**
@@ -403,6 +425,7 @@ final class Lifecycle {
         if (!stopping) {
             stopping = true;
             reloading = false;
+            notifier.stopping();
             killsBeforeStop = departure.kills();
             routing.stopAccepting();
             List<Worker> all = new ArrayList<>(workers.values());

@@ -17,6 +17,7 @@ import sticky.agent.Options;
 import sticky.agent.common.ControlPaths;
 import sticky.agent.common.Environment;
 import sticky.agent.common.SlotCounts;
+import sticky.agent.unix.SystemdNotify;
 
 /**
  * The JVM the user started. It runs no application code: it starts the
@@ -80,28 +81,12 @@ public final class Master {
             builder.environment().put(Environment.WORKER_ID, Integer.toString(id));
             builder.environment().put(Environment.CONTROL, socket.toString());
             builder.environment().put(Environment.SECRET, secret);
+            // The master speaks to systemd; an application that notifies by itself would confuse it.
+            builder.environment().remove("NOTIFY_SOCKET");
             return builder;
         }, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
         lifecycle = new Lifecycle(workers, spawner, listeners, new ConnectionDrain(listeners), loop,
-                options.shutdownTimeoutMs(), new Recycling(options.maxMemoryBytes(), options.maxLifetimeMs(),
-                        ProcessMemory::pss, loop, new java.util.Random()),
-                new Watchdog(options.watchdogMs(), new Watchdog.Progress() {
-                    public long taken(int slot) {
-                        return accepted.acceptedBy(slot) + accepted.takenBy(slot);
-                    }
-
-                    public boolean waiting(long pid) {
-                        return listeners.waiting(pid);
-                    }
-
-                    public boolean sending(long pid, long withinMs) {
-                        return ConnectionActivity.sentWithin(pid, listeners.ports(), withinMs);
-                    }
-
-                    public boolean debugged(long pid) {
-                        return Debugger.mayHold(pid);
-                    }
-                }, loop));
+                options.shutdownTimeoutMs(), parts(workers));
         if (options.metrics() != null) {
             metrics = new MetricsServer(options.metrics(), this::status);
         }
@@ -136,6 +121,17 @@ public final class Master {
         } catch (Exception e) {
             return "reload failed: " + e.getMessage();
         }
+    }
+
+    /** max-memory and max-lifetime, the watchdog, and systemd's notifications where NOTIFY_SOCKET is set. */
+    private Lifecycle.Parts parts(int workers) {
+        Recycling recycling = new Recycling(options.maxMemoryBytes(), options.maxLifetimeMs(), ProcessMemory::pss, loop,
+                new java.util.Random());
+        Watchdog watchdog = new Watchdog(options.watchdogMs(), new WorkerProgress(accepted, listeners), loop);
+        SystemdNotify notify = SystemdNotify.fromEnvironment();
+        Notifier notifier = notify == null ? Notifier.NONE
+                : new SystemdNotifier(notify, () -> workers + " workers serving on " + String.join(", ", listeners.names()));
+        return new Lifecycle.Parts(recycling, watchdog, notifier);
     }
 
     ClusterStatus status() {

@@ -21,6 +21,7 @@ public final class Libc {
     public static final int AF_INET = 2;
     public static final int AF_INET6 = 10;
     public static final int SOCK_STREAM = 1;
+    public static final int SOCK_DGRAM = 2;
     public static final int SOCK_SEQPACKET = 5;
     public static final int SOCK_CLOEXEC = 0x80000;
     public static final int SOCK_NONBLOCK = 0x800;
@@ -80,6 +81,8 @@ public final class Libc {
     public static native int accept4(int fd, Pointer addr, Pointer addrLen, int flags);
 
     public static native long send(int fd, byte[] buf, long len, int flags);
+
+    public static native long sendto(int fd, byte[] buf, long len, int flags, byte[] addr, int addrLen);
 
     public static native long recv(int fd, byte[] buf, long len, int flags);
 

@@ -87,8 +87,8 @@ class LifecycleTest {
             }
         };
         Lifecycle lifecycle = new Lifecycle(workers, spawner, routing, busy::contains, timers, SHUTDOWN_MS,
-                new Recycling(maxMemory, maxLifetime, pid -> pss.getOrDefault(pid, 50L << 20), timers, none),
-                Watchdog.off(timers));
+                new Lifecycle.Parts(new Recycling(maxMemory, maxLifetime, pid -> pss.getOrDefault(pid, 50L << 20), timers,
+                        none), Watchdog.off(timers), Notifier.NONE));
         lifecycle.start();
         return lifecycle;
     }
@@ -189,7 +189,7 @@ class LifecycleTest {
             }
         }, timers);
         Lifecycle lifecycle = new Lifecycle(workers, spawner, routing, busy::contains, timers, SHUTDOWN_MS,
-                Recycling.off(timers), watchdog);
+                new Lifecycle.Parts(Recycling.off(timers), watchdog, Notifier.NONE));
         lifecycle.start();
         return lifecycle;
     }
