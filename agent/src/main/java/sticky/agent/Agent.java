@@ -36,7 +36,7 @@ public final class Agent {
         try {
             long start = System.nanoTime();
             long cpu = processCpuMs();
-            Worker.start(inst, jar, Integer.parseInt(id));
+            Worker.start(inst, jar, Integer.parseInt(id), options.privatePorts());
             // Wall time depends on what else starts on the machine (the other workers do); CPU time less so.
             Logs.get().debug("worker {}: agent installed in {} ms ({} ms of CPU)", id,
                     (System.nanoTime() - start) / 1_000_000, processCpuMs() - cpu);

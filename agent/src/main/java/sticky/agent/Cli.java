@@ -51,6 +51,7 @@ public final class Cli {
                 watchdog=DURATION|off      restart a worker whose clients wait that long while it takes none
                                            (default 30s)
                 health=PATH                the watchdog also GETs PATH from each worker; no 2xx/3xx in time: hung
+                private=PORT[;PORT]        ports not clustered: worker N binds PORT + N (management, metrics)
                 max-memory=SIZE|off        replace a worker whose PSS stays above SIZE (512m, 2g; default off)
                 max-lifetime=DURATION|off  replace each worker once it has served this long (12h; default off)
 

@@ -19,10 +19,12 @@ import sticky.agent.route.Trust;
  * maxLifetimeMs: past these (PSS, age) a worker is replaced; 0 is off.
  * watchdogMs: how long a worker's clients may wait while it takes none,
  * before it counts as hung; 0 is off. health: the path the watchdog GETs
- * from each worker, or null.
+ * from each worker, or null. privatePorts: ports the application binds
+ * that are not clustered: each worker binds the port plus its id.
  */
 public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
-        boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs, long watchdogMs, String health) {
+        boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs, long watchdogMs, String health,
+        Set<Integer> privatePorts) {
     public static final int MAX_WORKERS = 256;
     /** cpus=share: each worker sees the processors divided among the workers, rounded up. */
     public static final int CPUS_SHARE = 0;
@@ -37,7 +39,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     public static final long DEFAULT_WATCHDOG_MS = 30_000;
     private static final String KEYS =
             "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, "
-                    + "health";
+                    + "health, private";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -52,9 +54,10 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         long maxLifetime = 0;
         long watchdog = DEFAULT_WATCHDOG_MS;
         String health = null;
+        Set<Integer> privatePorts = Set.of();
         if (args == null || args.isBlank()) {
             return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus, maxMemory, maxLifetime,
-                    watchdog, health);
+                    watchdog, health, privatePorts);
         }
         Set<String> given = new HashSet<>();
         for (String part : args.split(",", -1)) {
@@ -82,6 +85,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "max-lifetime" -> maxLifetime = value.equals("off") ? 0 : positive(key, duration(key, value));
                 case "watchdog" -> watchdog = value.equals("off") ? 0 : positive(key, duration(key, value));
                 case "health" -> health = path(key, value);
+                case "private" -> privatePorts = ports(key, value);
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
@@ -92,7 +96,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                     : "route=round-robin"));
         }
         return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router), cpus,
-                maxMemory, maxLifetime, watchdog, health);
+                maxMemory, maxLifetime, watchdog, health, privatePorts);
     }
 
     /** The kernel can pick a worker by the TCP peer only: any other route needs the master. */
@@ -177,6 +181,20 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
             case "h" -> n * 3_600_000;
             default -> n * 1000;
         };
+    }
+
+    /** Ports from 1 to 65535 separated by ';'. */
+    private static Set<Integer> ports(String key, String value) {
+        Set<Integer> ports = new java.util.TreeSet<>();
+        for (String port : value.split(";", -1)) {
+            int n = port.strip().matches("\\d{1,5}") ? Integer.parseInt(port.strip()) : 0;
+            if (n < 1 || n > 65535) {
+                throw new IllegalArgumentException("option '" + key + "' must be ports from 1 to 65535 separated by ';', "
+                        + "not '" + value + "'");
+            }
+            ports.add(n);
+        }
+        return java.util.Collections.unmodifiableSet(ports);
     }
 
     /** An absolute HTTP path, as a request line carries it: no space, no control character. */

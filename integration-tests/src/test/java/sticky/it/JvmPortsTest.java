@@ -1,6 +1,8 @@
 package sticky.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -12,6 +14,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.management.remote.JMXConnector;
@@ -19,6 +22,7 @@ import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.PrivatePortApp;
 import sticky.it.apps.SelectorApp;
 
 /** JVM options that open ports of their own: each worker gets its own port, the id added. */
@@ -46,6 +50,44 @@ class JvmPortsTest {
                 assertEquals(pid, jmxPid(jmx + id), "JMX of worker " + id);
             }
             assertEquals("JDWP-Handshake", jdwpHandshake(jdwp), "the master keeps the debugger port as given");
+        }
+    }
+
+    /**
+     * private=PORT: a management port is not clustered (a scrape that lands
+     * on one worker would see one worker's figures as the whole): each worker
+     * binds it plus its id, status lists them, and a rolling restart's
+     * replacement takes its slot's port over.
+     */
+    @Test
+    void aPrivatePortIsEachWorkersOwnAtThePortPlusItsId() throws Exception {
+        int management = freePorts(3);
+        try (Cluster cluster = Cluster.withAgent("workers=2,private=" + management, PrivatePortApp.class, "0",
+                Integer.toString(management))) {
+            cluster.awaitPort(2);
+            cluster.await(l -> l.equals("private " + (management + 1)) || l.equals("private " + (management + 2)), 2,
+                    Cluster.START);
+            MasterStatus status = cluster.awaitStatus(s -> s.workers().size() == 2);
+            for (int id = 1; id <= 2; id++) {
+                assertEquals(Long.toString(status.worker(id).pid()), Clients.field(Clients.http(
+                        InetAddress.getByName("127.0.0.1"), management + id), "pid"), "worker " + id + "'s own port");
+            }
+            assertThrows(java.net.ConnectException.class, () -> Clients.http(InetAddress.getByName("127.0.0.1"),
+                    management), "nobody binds the port itself");
+            String json = OperatorTest.cli("status", "--json", Long.toString(cluster.process().pid())).output();
+            assertTrue(json.contains("\"ports\":[" + (management + 1) + "]}") && json.contains("\"ports\":["
+                    + (management + 2) + "]}"), json);
+            String text = OperatorTest.cli("status", Long.toString(cluster.process().pid())).output();
+            assertTrue(text.contains("private port " + management + ": worker 1 on " + (management + 1) + ", worker 2 on "
+                    + (management + 2) + "\n"), text);
+
+            Set<Long> old = Set.of(status.worker(1).pid(), status.worker(2).pid());
+            cluster.signal("HUP");
+            MasterStatus after = cluster.awaitStatus(MasterStatus.replacedAll(old));
+            for (int id = 1; id <= 2; id++) {
+                assertEquals(Long.toString(after.worker(id).pid()), Clients.field(Clients.http(
+                        InetAddress.getByName("127.0.0.1"), management + id), "pid"), "the replacement's, on the same port");
+            }
         }
     }
 

@@ -91,7 +91,8 @@ class OperatorTest {
                         json);
                 Matcher w = Pattern.compile("\\{\"id\":(\\d),\"pid\":(\\d+),\"state\":\"running\",\"uptimeSeconds\":\\d+,"
                         + "\"restarts\":0,\"dispatched\":(\\d+),\"open\":(\\d+),\"lastReplaced\":null,"
-                        + "\"replacements\":\\{\"crash\":0,\"hang\":0,\"memory\":0,\"lifetime\":0,\"reload\":0}}").matcher(json);
+                        + "\"replacements\":\\{\"crash\":0,\"hang\":0,\"memory\":0,\"lifetime\":0,\"reload\":0},\"ports\":\\[]}")
+                        .matcher(json);
                 long dispatched = 0;
                 int workers = 0;
                 while (w.find()) {
@@ -228,7 +229,7 @@ class OperatorTest {
         assertEquals(help, cli("--help"));
         // Every option the agent takes (the README's table) is in the help.
         for (String key : List.of("workers", "log", "shutdown-timeout", "metrics", "route", "trust", "dispatch", "cpus",
-                "max-memory", "max-lifetime", "watchdog", "health")) {
+                "max-memory", "max-lifetime", "watchdog", "health", "private")) {
             assertTrue(Pattern.compile("(?m)^\\s+" + key + "=").matcher(help.output()).find(), key + ": " + help.output());
         }
         assertEquals(new Run(0, "sticky " + System.getProperty("sticky.version") + "\n"), cli("--version"));

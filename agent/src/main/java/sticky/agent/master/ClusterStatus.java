@@ -16,10 +16,11 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
     /**
      * One slot. pid is -1 while the slot has no process (restarting, finished).
      * lastReplaced: why it last got a new process (Slot.REASONS), or null;
-     * replacements: how many times, for each reason.
+     * replacements: how many times, for each reason. ports: its private
+     * ports (private=: each the given port plus the worker's id).
      */
     record Worker(int id, long pid, String state, long uptimeMs, int restarts, long dispatched, long open,
-            String lastReplaced, Map<String, Integer> replacements) {}
+            String lastReplaced, Map<String, Integer> replacements, List<Integer> ports) {}
 
     String text() {
         StringBuilder out = new StringBuilder();
@@ -27,6 +28,12 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
                 duration(uptimeMs), workers.size(), Version.current()));
         for (String listener : listeners) {
             out.append("listening on ").append(listener).append('\n');
+        }
+        for (int i = 0; !workers.isEmpty() && i < workers.get(0).ports().size(); i++) {
+            int at = i;
+            out.append("private port ").append(workers.get(0).ports().get(i) - workers.get(0).id()).append(": ")
+                    .append(workers.stream().map(w -> "worker " + w.id() + " on " + w.ports().get(at))
+                            .collect(Collectors.joining(", "))).append('\n');
         }
         out.append(String.format(Locale.ROOT, "%-6s %-8s %-10s %-9s %-8s %-11s %-6s %s%n", "worker", "pid", "state",
                 "uptime", "restarts", "dispatched", "open", "last replaced"));
@@ -41,10 +48,11 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
     String json() {
         String workerList = workers.stream().map(w -> String.format(Locale.ROOT,
                 "{\"id\":%d,\"pid\":%d,\"state\":\"%s\",\"uptimeSeconds\":%d,\"restarts\":%d,\"dispatched\":%d,\"open\":%d,"
-                        + "\"lastReplaced\":%s,\"replacements\":{%s}}",
+                        + "\"lastReplaced\":%s,\"replacements\":{%s},\"ports\":[%s]}",
                 w.id(), w.pid(), w.state(), w.uptimeMs() / 1000, w.restarts(), w.dispatched(), w.open(),
                 w.lastReplaced() == null ? "null" : "\"" + w.lastReplaced() + "\"",
-                Slot.REASONS.stream().map(r -> "\"" + r + "\":" + w.replacements().get(r)).collect(Collectors.joining(","))))
+                Slot.REASONS.stream().map(r -> "\"" + r + "\":" + w.replacements().get(r)).collect(Collectors.joining(",")),
+                w.ports().stream().map(String::valueOf).collect(Collectors.joining(","))))
                 .collect(Collectors.joining(","));
         String listenerList = listeners.stream().map(l -> "\"" + l.replace("\\", "\\\\").replace("\"", "\\\"") + "\"")
                 .collect(Collectors.joining(","));

@@ -148,7 +148,8 @@ public final class Master {
         List<ClusterStatus.Worker> workers = slots.stream()
                 .map(v -> new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.uptimeMs(), v.restarts(),
                         listeners.dispatched(v.slot()) + accepted.acceptedBy(v.slot()), OpenConnections.count(v.pid(), ports),
-                        v.lastReplaced(), v.replacements()))
+                        v.lastReplaced(), v.replacements(),
+                        options.privatePorts().stream().map(p -> p + v.slot() + 1).collect(Collectors.toList())))
                 .collect(Collectors.toList());
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),

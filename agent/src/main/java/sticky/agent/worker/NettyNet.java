@@ -45,7 +45,9 @@ final class NettyNet {
         FileDescriptor descriptor = new FileDescriptor();
         JdkNet.setFdVal(descriptor, fd);
         net.bind(true, null, descriptor, inet.getAddress(), inet.getPort());
-        sockets.put(fd, new Sticky(descriptor, net.direct(descriptor))); // fixed at bind: decided once
+        if (net.isSticky(descriptor)) { // else a private port, bound by the worker itself: Netty listens on it
+            sockets.put(fd, new Sticky(descriptor, net.direct(descriptor))); // fixed at bind: decided once
+        }
         return true;
     }
 

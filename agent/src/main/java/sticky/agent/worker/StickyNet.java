@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
@@ -49,6 +50,8 @@ final class StickyNet {
             StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.SO_REUSEPORT, StandardSocketOptions.IP_TOS);
 
     private final int worker;
+    /** Binds of these ports are the worker's own, at the port plus its id (private=). */
+    private final Set<Integer> privatePorts;
     private final String secret;
     private final Path control;
     /** What this worker accepts from its slot's sockets (kernel dispatch), for the master's status. */
@@ -61,8 +64,9 @@ final class StickyNet {
     /** Their numbers, a lock-free first check for the many calls on other descriptors. */
     private volatile int[] numbers = new int[0];
 
-    StickyNet(int worker, String secret, Path control) throws IOException {
+    StickyNet(int worker, String secret, Path control, Set<Integer> privatePorts) throws IOException {
         this.worker = worker;
+        this.privatePorts = privatePorts;
         this.secret = secret;
         this.control = control;
         this.accepted = SlotCounts.open(control.resolveSibling(SlotCounts.FILE));
@@ -88,6 +92,10 @@ final class StickyNet {
             throws IOException {
         if (!knownServer && serverDescriptors.get(fd) == null || boundForTheJvm()) {
             JdkNet.bind(family, fd, addr, port); // a client socket's bind, or the JVM's own server
+            return;
+        }
+        if (privatePorts.contains(port)) {
+            bindPrivate(family, fd, addr, port);
             return;
         }
         int number = JdkNet.fdVal(fd);
@@ -127,6 +135,10 @@ final class StickyNet {
             JdkNet.bind(family, fd, addr, port);
             return;
         }
+        if (privatePorts.contains(port)) {
+            bindPrivate(family, fd, addr, port);
+            return;
+        }
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
                 addr, port, openBindsOf(true, socketFamily, addr, port), appReceiveBuffer(options), false, true, "");
         Bound bound = handshake(request, number);
@@ -155,6 +167,24 @@ final class StickyNet {
                 bound.lifeline(), Map.of(), true, false));
         refreshNumbers();
         log.debug("worker {}: Unix-domain server socket bound to {} through the master", worker, absolute);
+    }
+
+    /**
+     * A private port (a management or metrics server, which must not be
+     * clustered): bound by the worker itself at the port plus its id, with
+     * SO_REUSEPORT, so that a rolling restart's replacement binds it while
+     * the old worker still holds it, and the port of each slot stays the
+     * same for whoever scrapes it.
+     */
+    private void bindPrivate(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port) throws IOException {
+        JdkNet.setSocketOption(fd, null, StandardSocketOptions.SO_REUSEPORT, true);
+        JdkNet.bind(family, fd, addr, port + worker);
+        log.debug("worker {}: private port {} bound as {}", worker, port, port + worker);
+    }
+
+    /** Whether fd is now one of the sockets the master serves (not a private or client socket). */
+    boolean isSticky(FileDescriptor fd) {
+        return sticky(fd) != null;
     }
 
     private static boolean repairing() {

@@ -3,6 +3,7 @@ package sticky.agent.worker;
 import java.io.File;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
+import java.util.Set;
 import sticky.agent.JdkAccess;
 import sticky.agent.TemporaryProperty;
 import sticky.agent.common.Environment;
@@ -14,7 +15,8 @@ import sticky.agent.common.Environment;
 public final class Worker {
     private Worker() {}
 
-    public static void start(Instrumentation inst, File jar, int id) throws Exception {
+    /** privatePorts: binds of these ports stay the worker's, at the port plus its id (private=). */
+    public static void start(Instrumentation inst, File jar, int id, Set<Integer> privatePorts) throws Exception {
         String control = System.getenv(Environment.CONTROL);
         String secret = System.getenv(Environment.SECRET);
         if (control == null || secret == null) {
@@ -25,7 +27,7 @@ public final class Worker {
         JdkAccess.open(inst);
         // net.bytebuddy.safe: Byte Buddy must not touch sun.misc.Unsafe, which JDK 24+ warns about.
         TemporaryProperty.with("net.bytebuddy.safe", "true", () -> {
-            Class<?> hook = HookClass.define(jar, new StickyNet(id, secret, Path.of(control)));
+            Class<?> hook = HookClass.define(jar, new StickyNet(id, secret, Path.of(control), privatePorts));
             HookInstaller.install(inst, hook);
             NettyRewriter.install(inst, hook);
             return null;
