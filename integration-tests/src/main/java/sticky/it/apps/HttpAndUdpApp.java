@@ -17,14 +17,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class HttpAndUdpApp {
     public static void main(String[] args) throws Exception {
-        HttpServer http = HttpServer.create(new InetSocketAddress(0), 0);
-        http.createContext("/", exchange -> {
-            byte[] body = Reply.line(exchange.getRemoteAddress(), 0).getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        http.start();
+        HttpServer http = HttpServerApp.start(0);
         int port = Integer.parseInt(args[0]);
         if (args[1].equals("socket")) {
             DatagramSocket udp = new DatagramSocket(port);
