@@ -4,10 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -22,6 +27,47 @@ import sticky.it.apps.HttpServerApp;
  */
 @Timeout(180)
 class SystemdTest {
+    /**
+     * Socket activation: systemd-socket-activate binds the port and starts the
+     * master with it as descriptor 3 (LISTEN_FDS); the master adopts it when
+     * the application binds that port, so a client that connects before any
+     * worker is up waits in its backlog and is answered.
+     */
+    @Test
+    void aSocketPassedInIsAdoptedAndAClientEarlierThanTheWorkersIsAnswered() throws Exception {
+        int port = JvmPortsTest.freePorts(1);
+        try (Cluster cluster = Cluster.withAgent("workers=2", List.of(),
+                List.of("systemd-socket-activate", "-l", Integer.toString(port)), HttpServerApp.class,
+                Integer.toString(port))) {
+            Socket early = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (early == null) { // until systemd-socket-activate listens: a condition, polled
+                try {
+                    early = Clients.connect(InetAddress.getByName("127.0.0.1"), port);
+                } catch (java.net.ConnectException notYet) {
+                    assertTrue(System.nanoTime() < deadline, "systemd-socket-activate never listened");
+                    Thread.sleep(20);
+                }
+            }
+            try (Socket client = early) {
+                assertFalse(cluster.output().contains("listening " + port), "connected before the workers served");
+                client.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+            }
+            assertEquals(port, cluster.awaitPort(2));
+            assertTrue(cluster.output().contains("(passed in by the service manager), dispatched by the master"),
+                    cluster.output());
+            Routing.assertSticky(cluster, port, Clients.ipv4(16), 2, Clients::http);
+            for (ProcessHandle worker : cluster.workers()) {
+                String environ = Files.readString(Path.of("/proc", Long.toString(worker.pid()), "environ"));
+                assertFalse(environ.contains("LISTEN_FDS="), "the socket is the master's");
+            }
+            cluster.signal("TERM");
+            assertEquals(0, cluster.waitForExit(Duration.ofSeconds(60)).intValue());
+        }
+    }
+
     @Test
     void theMasterTellsSystemdItsStatesAndNoWorkerSeesTheSocket() throws Exception {
         Path dir = Files.createTempDirectory("systemd");

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
+import sticky.agent.master.listen.ActivatedSockets;
 import sticky.agent.master.listen.Listeners;
 import sticky.agent.JdkAccess;
 import sticky.agent.Logs;
@@ -47,7 +48,8 @@ public final class Master {
 
     private Master(Options options) {
         this.options = options;
-        this.listeners = new Listeners(options.workers(), options.router(), options.kernelDispatch());
+        this.listeners = new Listeners(options.workers(), options.router(), options.kernelDispatch(),
+                ActivatedSockets.fromEnvironment());
     }
 
     public static void run(Options options, Instrumentation inst) {
@@ -83,6 +85,10 @@ public final class Master {
             builder.environment().put(Environment.SECRET, secret);
             // The master speaks to systemd; an application that notifies by itself would confuse it.
             builder.environment().remove("NOTIFY_SOCKET");
+            // Sockets the service manager passed in are the master's (and not inherited: the JDK closes them).
+            builder.environment().remove("LISTEN_PID");
+            builder.environment().remove("LISTEN_FDS");
+            builder.environment().remove("LISTEN_FDNAMES");
             return builder;
         }, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
         lifecycle = new Lifecycle(workers, spawner, listeners, new ConnectionDrain(listeners), loop,

@@ -27,6 +27,7 @@ public final class Libc {
     public static final int SOCK_NONBLOCK = 0x800;
     public static final int SOL_SOCKET = 1;
     public static final int SO_TYPE = 3;
+    public static final int SO_ACCEPTCONN = 30;
     public static final int SO_PEERCRED = 17;
     public static final int SO_RCVBUF = 8;
     public static final int SO_RCVTIMEO = 20;

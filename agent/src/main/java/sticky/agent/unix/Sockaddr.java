@@ -2,6 +2,7 @@ package sticky.agent.unix;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import java.net.InetSocketAddress;
 import sticky.agent.common.IpAddresses;
 
 /** Reads the peer address out of a native sockaddr_in or sockaddr_in6, as accept4 fills it. */
@@ -43,6 +44,24 @@ public final class Sockaddr {
         try (Memory sa = new Memory(MAX_SIZE); Memory length = new Memory(4)) {
             length.setInt(0, MAX_SIZE);
             return Libc.getsockname(fd, sa, length) < 0 ? -1 : port(sa);
+        }
+    }
+
+    /** The local address of socket fd (getsockname), as bound: an IPv6 address stays IPv6; null if not IP. */
+    public static InetSocketAddress local(int fd) {
+        try (Memory sa = new Memory(MAX_SIZE); Memory length = new Memory(4)) {
+            length.setInt(0, MAX_SIZE);
+            if (Libc.getsockname(fd, sa, length) < 0) {
+                return null;
+            }
+            int family = sa.getShort(0);
+            byte[] address = sa.getByteArray(family == Libc.AF_INET ? 4 : 8, family == Libc.AF_INET ? 4 : 16);
+            if (family != Libc.AF_INET && family != Libc.AF_INET6) {
+                return null;
+            }
+            return new InetSocketAddress(java.net.InetAddress.getByAddress(address), port(sa));
+        } catch (java.net.UnknownHostException impossible) {
+            return null;
         }
     }
 

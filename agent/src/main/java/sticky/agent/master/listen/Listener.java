@@ -47,9 +47,16 @@ public final class Listener {
      * one socket per slot to start with, unless the application shares the port itself with
      * SO_REUSEPORT: its sockets and the slots' would be one reuseport group.
      */
-    static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch)
-            throws IOException {
+    static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch,
+            ActivatedSockets activated) throws IOException {
         int slots = dispatched.length();
+        ActivatedSockets.Socket passedIn = request.family() == Protocol.UNIX || request.datagram() ? null
+                : activated.take(request);
+        if (passedIn != null) {
+            MasterDispatch master = new MasterDispatch(MasterDispatch.Listening.activated(passedIn), dispatched, router);
+            log.info("listening on {} (passed in by the service manager), dispatched by the master", master.name());
+            return new Listener(master, slots, true);
+        }
         if (request.family() == Protocol.UNIX) {
             UnixDispatch unix = UnixDispatch.open(Path.of(request.path()), BACKLOG);
             log.info("listening on {}, accepted from by every worker", unix.name());
@@ -75,7 +82,7 @@ public final class Listener {
         // here), as it may without sticky; the kernel spreads connections over the listeners.
         ServerSocketChannel channel = bind(request, request.port(), request.reusePort(), BACKLOG);
         try {
-            MasterDispatch master = new MasterDispatch(channel, dispatched, router);
+            MasterDispatch master = new MasterDispatch(MasterDispatch.Listening.of(channel), dispatched, router);
             log.info("listening on {}", master.name());
             return new Listener(master, slots, true);
         } catch (IOException | RuntimeException e) {

@@ -31,7 +31,11 @@ public final class Listeners implements Routing {
     private final Router router;
     private final boolean kernelDispatch;
 
-    public Listeners(int slots, Router router, boolean kernelDispatch) {
+    /** Listening sockets the service manager passed in, adopted when the application binds their address. */
+    private final ActivatedSockets activated;
+
+    public Listeners(int slots, Router router, boolean kernelDispatch, ActivatedSockets activated) {
+        this.activated = activated;
         this.router = router;
         this.kernelDispatch = kernelDispatch;
         this.dispatched = new AtomicLongArray(slots);
@@ -53,7 +57,7 @@ public final class Listeners implements Routing {
                 request.path());
         Listener listener = byKey.get(key);
         if (listener == null) {
-            listener = Listener.open(request, dispatched, router, kernelDispatch);
+            listener = Listener.open(request, dispatched, router, kernelDispatch, activated);
             byKey.put(key, listener);
         }
         return listener.add(slot, pid, lifeline);

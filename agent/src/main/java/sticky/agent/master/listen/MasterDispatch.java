@@ -50,7 +50,23 @@ final class MasterDispatch implements Dispatch {
     /** The live slots: each slot's channel (null: no live worker) and where its clients go. */
     private record Live(HandoffChannel[] channels, int[] target) {}
 
-    private final ServerSocketChannel channel;
+    /**
+     * The listening socket the master accepts from: its own channel, or one
+     * the service manager passed in (socket activation), which must outlive
+     * this process.
+     */
+    record Listening(int fd, InetSocketAddress local, java.io.Closeable closer, boolean activated) {
+        static Listening of(ServerSocketChannel channel) throws IOException {
+            return new Listening(JdkAccess.channelFd(channel), (InetSocketAddress) channel.getLocalAddress(), channel,
+                    false);
+        }
+
+        static Listening activated(ActivatedSockets.Socket socket) {
+            return new Listening(socket.fd(), socket.local(), () -> Libc.close(socket.fd()), true);
+        }
+    }
+
+    private final Listening listening;
     private final int fd;
     private final InetSocketAddress local;
     private final AtomicLongArray dispatched;
@@ -66,10 +82,10 @@ final class MasterDispatch implements Dispatch {
     private volatile Live live;
     private volatile boolean closing;
 
-    MasterDispatch(ServerSocketChannel channel, AtomicLongArray dispatched, Router router) throws IOException {
-        this.channel = channel;
-        this.fd = JdkAccess.channelFd(channel);
-        this.local = (InetSocketAddress) channel.getLocalAddress();
+    MasterDispatch(Listening listening, AtomicLongArray dispatched, Router router) {
+        this.listening = listening;
+        this.fd = listening.fd();
+        this.local = listening.local();
         this.dispatched = dispatched;
         this.router = router;
         int slots = dispatched.length();
@@ -161,18 +177,37 @@ final class MasterDispatch implements Dispatch {
             closing = true;
             notifyAll();
         }
-        // A thread blocked in accept4 does not wake when its descriptor is closed; shutdown wakes it.
-        Libc.shutdown(fd, Libc.SHUT_RDWR);
+        wakeAcceptor();
         try {
             acceptor.join(1000);
             if (peeker != null) {
                 peeker.close();
             }
-            channel.close(); // the handoff queue goes on: the workers finish what waits for them too
+            listening.closer().close(); // the handoff queue goes on: the workers finish what waits for them too
         } catch (IOException e) {
             log.warn("closing listener {}: {}", local, e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A thread blocked in accept4 does not wake when its descriptor is
+     * closed; shutdown wakes it. Not a socket the service manager passed in:
+     * shutdown would break it for the next start too; a connection of the
+     * master's own wakes that one (a worker gets it, and its end of stream).
+     */
+    private void wakeAcceptor() {
+        if (!listening.activated()) {
+            Libc.shutdown(fd, Libc.SHUT_RDWR);
+            return;
+        }
+        java.net.InetAddress to = local.getAddress().isAnyLocalAddress() ? java.net.InetAddress.getLoopbackAddress()
+                : local.getAddress();
+        try (java.net.Socket wake = new java.net.Socket()) {
+            wake.connect(new InetSocketAddress(to, local.getPort()), 1000);
+        } catch (IOException e) {
+            log.debug("waking the accept on {}: {}", local, e.toString());
         }
     }
 
