@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.RuntimeMXBean;
 import java.net.InetAddress;
@@ -12,6 +13,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -88,6 +91,61 @@ class JvmPortsTest {
                 assertEquals(Long.toString(after.worker(id).pid()), Clients.field(Clients.http(
                         InetAddress.getByName("127.0.0.1"), management + id), "pid"), "the replacement's, on the same port");
             }
+        }
+    }
+
+    /**
+     * A real Prometheus scrapes the private ports, its targets written by the
+     * README's command (status --json through jq, into a file_sd file): it
+     * sees each worker apart, one series per worker pid.
+     */
+    @Test
+    void prometheusScrapesEachWorkerOnItsPrivatePort() throws Exception {
+        int management = freePorts(3);
+        int web = freePorts(1);
+        Path dir = Files.createTempDirectory("prometheus");
+        Process prometheus = null;
+        try (Cluster cluster = Cluster.withAgent("workers=2,private=" + management, PrivatePortApp.class, "0",
+                Integer.toString(management))) {
+            cluster.awaitPort(2);
+            MasterStatus status = cluster.awaitStatus(s -> s.workers().size() == 2);
+            String jq = "[{targets: [.workers[].ports[] | \"127.0.0.1:\\(.)\"], labels: {job: \"app\"}}]";
+            Process sd = new ProcessBuilder("sh", "-c", Cluster.JAVA + " -jar " + Cluster.JAR + " status --json "
+                    + cluster.process().pid() + " | jq '" + jq + "' > " + dir.resolve("app.json")).inheritIO().start();
+            assertEquals(0, sd.waitFor(), "the README's file_sd command");
+            Files.writeString(dir.resolve("prometheus.yml"), "global: {scrape_interval: 1s}\n"
+                    + "scrape_configs:\n  - job_name: app\n    file_sd_configs: [{files: ['" + dir.resolve("app.json")
+                    + "'], refresh_interval: 1s}]\n");
+            prometheus = new ProcessBuilder("prometheus", "--config.file=" + dir.resolve("prometheus.yml"),
+                    "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + web)
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            Set<String> expected = Set.of(Long.toString(status.worker(1).pid()), Long.toString(status.worker(2).pid()));
+            Set<String> seen = Set.of();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!seen.equals(expected) && System.nanoTime() < deadline) { // until two scrapes have landed
+                Thread.sleep(500);
+                seen = pidsSeen(web);
+            }
+            assertEquals(expected, seen, "one series per worker: " + Files.readString(dir.resolve("prometheus.log")));
+        } finally {
+            if (prometheus != null) {
+                prometheus.destroy();
+                prometheus.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            try (var all = Files.walk(dir)) {
+                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** The values of app_pid Prometheus has now, or nothing while it is not up yet. */
+    private static Set<String> pidsSeen(int web) {
+        try (InputStream in = new java.net.URL("http://127.0.0.1:" + web + "/api/v1/query?query=app_pid").openStream()) {
+            String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return Pattern.compile("\"value\":\\[[0-9.]+,\"(\\d+)\"]").matcher(json).results().map(m -> m.group(1))
+                    .collect(java.util.stream.Collectors.toSet());
+        } catch (IOException notYet) {
+            return Set.of();
         }
     }
 
