@@ -48,6 +48,7 @@ public final class Cli {
                 dispatch=kernel|master     who hands connections to workers: the kernel (default with route=ip)
                                            or the master (every route)
                 cpus=share|all|N           the processors each worker counts: its share (default), all, or N
+                memory=share|all           the memory each worker sizes its heap for: its share (default), or all
                 watchdog=DURATION|off      restart a worker whose clients wait that long while it takes none
                                            (default 30s)
                 health=PATH                the watchdog also GETs PATH from each worker; no 2xx/3xx in time: hung

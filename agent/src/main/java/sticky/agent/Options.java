@@ -21,10 +21,12 @@ import sticky.agent.route.Trust;
  * before it counts as hung; 0 is off. health: the path the watchdog GETs
  * from each worker, or null. privatePorts: ports the application binds
  * that are not clustered: each worker binds the port plus its id.
+ * shareMemory: memory=share (the default): each worker sizes its heap for
+ * 1/N of the machine's memory, unless the command line sizes it.
  */
 public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
         boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs, long watchdogMs, String health,
-        Set<Integer> privatePorts) {
+        Set<Integer> privatePorts, boolean shareMemory) {
     public static final int MAX_WORKERS = 256;
     /** cpus=share: each worker sees the processors divided among the workers, rounded up. */
     public static final int CPUS_SHARE = 0;
@@ -39,7 +41,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     public static final long DEFAULT_WATCHDOG_MS = 30_000;
     private static final String KEYS =
             "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, "
-                    + "health, private";
+                    + "health, private, memory";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -55,9 +57,10 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         long watchdog = DEFAULT_WATCHDOG_MS;
         String health = null;
         Set<Integer> privatePorts = Set.of();
+        boolean shareMemory = true;
         if (args == null || args.isBlank()) {
             return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus, maxMemory, maxLifetime,
-                    watchdog, health, privatePorts);
+                    watchdog, health, privatePorts, shareMemory);
         }
         Set<String> given = new HashSet<>();
         for (String part : args.split(",", -1)) {
@@ -86,6 +89,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "watchdog" -> watchdog = value.equals("off") ? 0 : positive(key, duration(key, value));
                 case "health" -> health = path(key, value);
                 case "private" -> privatePorts = ports(key, value);
+                case "memory" -> shareMemory = memory(value);
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
@@ -96,7 +100,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                     : "route=round-robin"));
         }
         return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router), cpus,
-                maxMemory, maxLifetime, watchdog, health, privatePorts);
+                maxMemory, maxLifetime, watchdog, health, privatePorts, shareMemory);
     }
 
     /** The kernel can pick a worker by the TCP peer only: any other route needs the master. */
@@ -181,6 +185,13 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
             case "h" -> n * 3_600_000;
             default -> n * 1000;
         };
+    }
+
+    private static boolean memory(String value) {
+        if (!value.equals("share") && !value.equals("all")) {
+            throw new IllegalArgumentException("option 'memory' must be share or all, not '" + value + "'");
+        }
+        return value.equals("share");
     }
 
     /** Ports from 1 to 65535 separated by ';'. */

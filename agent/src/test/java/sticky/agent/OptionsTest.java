@@ -12,8 +12,8 @@ class OptionsTest {
 
     @Test
     void defaultsAreOneWorkerPerProcessorAndInfoLogs() {
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of()), Options.parse(null));
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of()), Options.parse(""));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse(null));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse(""));
     }
 
     @Test
@@ -27,9 +27,9 @@ class OptionsTest {
 
     @Test
     void parsesEveryKey() {
-        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of()), Options.parse("workers=4,log=DEBUG"));
-        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of()), Options.parse(" workers = auto , log=warn"));
-        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of()), Options.parse("workers=256"));
+        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse("workers=4,log=DEBUG"));
+        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse(" workers = auto , log=warn"));
+        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse("workers=256"));
     }
 
     @Test
@@ -63,6 +63,9 @@ class OptionsTest {
         assertEquals(0, Options.parse("watchdog=off").watchdogMs());
         assertEquals("/health?deep=1", Options.parse("health=/health?deep=1").health());
         assertEquals(java.util.Set.of(9100, 8081), Options.parse("private=9100;8081").privatePorts());
+        assertEquals(false, Options.parse("memory=all").shareMemory());
+        assertEquals("option 'memory' must be share or all, not 'half'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("memory=half")).getMessage());
         assertEquals("option 'private' must be ports from 1 to 65535 separated by ';', not '9100;x'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("private=9100;x")).getMessage());
         assertEquals("option 'health' must be a path such as /health, not 'health'",
@@ -126,7 +129,7 @@ class OptionsTest {
 
     @Test
     void errorsNameTheOption() {
-        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private)",
+        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("wrokers=2")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not '257'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=257")).getMessage());
@@ -134,7 +137,7 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=-1")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not ''",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
-        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private)",
+        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
     }
 }

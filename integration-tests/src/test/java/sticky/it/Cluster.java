@@ -89,6 +89,24 @@ final class Cluster implements AutoCloseable {
         return new Cluster(command(List.of(), app, args));
     }
 
+    /**
+     * The app under the agent without the small heap every other cluster here
+     * gets: the JVM sizes its heap itself (options may hold a wrapper's
+     * command first, then java's options).
+     */
+    static Cluster withAgentSizingItsHeap(String options, List<String> wrapper, List<String> jvmOptions,
+            Map<String, String> env, Class<?> app, String... args) throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(JAVA, "-XX:TieredStopAtLevel=1"));
+        command.addAll(jvmOptions);
+        if (options != null) {
+            command.add("-javaagent:" + JAR + "=" + options);
+        }
+        command.addAll(List.of("-cp", classPath(), app.getName()));
+        command.addAll(List.of(args));
+        return new Cluster(command, env);
+    }
+
     private static List<String> command(List<String> jvmOptions, Class<?> app, String... args) {
         List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1"));
         command.addAll(jvmOptions);

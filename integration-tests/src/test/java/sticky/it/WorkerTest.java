@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import sticky.it.apps.HeapApp;
 import sticky.it.apps.LibrariesApp;
 import sticky.it.apps.SelectorApp;
 import sticky.it.apps.ServerSocketApp;
@@ -65,6 +66,74 @@ class WorkerTest {
             cluster.awaitPort(2);
             assertEquals(List.of("processors " + count + " gc " + plainGc, "processors " + count + " gc " + plainGc),
                     cluster.await(l -> l.startsWith("processors "), 2, Cluster.START));
+        }
+    }
+
+    /**
+     * memory=share: with no heap size of the user's, each of two workers
+     * takes the heap a JVM given half the machine's memory takes; with
+     * memory=all, a plain JVM's; a size of the user's (on the command line,
+     * or in JAVA_TOOL_OPTIONS) is kept, in each worker.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "workers=2            ;           ;                        ; share",
+        "workers=2,memory=all ;           ;                        ; all",
+        "workers=2            ; -Xmx200m  ;                        ; kept",
+        "workers=2            ;           ; -XX:MaxRAMPercentage=10 ; kept",
+    })
+    void workersSizeTheirHeapsForTheirShareOfTheMemory(String options, String jvmOption, String toolOptions,
+            String expected) throws Exception {
+        long total = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        List<String> jvm = jvmOption == null ? List.of() : List.of(jvmOption);
+        java.util.Map<String, String> env = toolOptions == null ? java.util.Map.of()
+                : java.util.Map.of("JAVA_TOOL_OPTIONS", toolOptions);
+        List<String> plain = expected.equals("share") ? List.of("-XX:MaxRAM=" + total / 2) : jvm;
+        String plainHeap = heaps(Cluster.withAgentSizingItsHeap(null, List.of(), plain, env, HeapApp.class, "0"), 1)
+                .get(0);
+        assertEquals(List.of(plainHeap, plainHeap),
+                heaps(Cluster.withAgentSizingItsHeap(options, List.of(), jvm, env, HeapApp.class, "0"), 2));
+    }
+
+    /**
+     * Under a memory limit (a cgroup of 2 GiB the test makes), the master sees
+     * the limit, and each of two workers takes the heap of a JVM given 1 GiB.
+     */
+    @Test
+    void workersShareTheContainersMemoryLimit() throws Exception {
+        java.nio.file.Path cgroup = java.nio.file.Path.of("/sys/fs/cgroup/memory/sticky-test-" + ProcessHandle.current().pid());
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(cgroup.getParent())
+                && java.nio.file.Files.isWritable(cgroup.getParent()), "needs a cgroup v1 memory hierarchy to write to");
+        java.nio.file.Files.createDirectory(cgroup);
+        try {
+            java.nio.file.Files.writeString(cgroup.resolve("memory.limit_in_bytes"), Long.toString(2L << 30));
+            List<String> inCgroup = List.of("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"",
+                    "sh");
+            String limited = heaps(Cluster.withAgentSizingItsHeap(null, inCgroup, List.of(), java.util.Map.of(),
+                    HeapApp.class, "0"), 1).get(0);
+            String oneGiB = heaps(Cluster.withAgentSizingItsHeap(null, List.of(), List.of("-XX:MaxRAM=" + (1L << 30)),
+                    java.util.Map.of(), HeapApp.class, "0"), 1).get(0);
+            assertTrue(Long.parseLong(limited) > Long.parseLong(oneGiB), "a plain JVM sees the 2 GiB limit: " + limited);
+            assertEquals(List.of(oneGiB, oneGiB), heaps(Cluster.withAgentSizingItsHeap("workers=2", inCgroup, List.of(),
+                    java.util.Map.of(), HeapApp.class, "0"), 2));
+        } finally {
+            for (int i = 0; i < 100 && java.nio.file.Files.exists(cgroup); i++) {
+                try {
+                    java.nio.file.Files.delete(cgroup); // once the processes in it are gone
+                } catch (java.io.IOException busy) {
+                    Thread.sleep(100);
+                }
+            }
+        }
+    }
+
+    /** The heaps the first count processes of cluster report, once it serves; then it is stopped. */
+    private static List<String> heaps(Cluster cluster, int count) throws Exception {
+        try (cluster) {
+            cluster.awaitPort(count);
+            return cluster.await(l -> l.startsWith("heap "), count, Cluster.START).stream()
+                    .map(l -> l.substring(5)).collect(Collectors.toList());
         }
     }
 

@@ -74,7 +74,8 @@ public final class Master {
         accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), options.workers());
         int workers = options.workers();
         List<String> command = WorkerCommand.withJvmOptions(WorkerCommand.ofThisProcess(),
-                ProcessorShare.jvmOptions(options.cpus(), workers));
+                concat(ProcessorShare.jvmOptions(options.cpus(), workers),
+                        MemoryShare.jvmOptions(options.shareMemory(), workers)));
         ProcessSpawner spawner = new ProcessSpawner((slot, generation) -> {
             int id = slot + 1;
             boolean alternate = generation % 2 == 0; // odd and even generations get different JDWP and JMX ports
@@ -127,6 +128,12 @@ public final class Master {
         } catch (Exception e) {
             return "reload failed: " + e.getMessage();
         }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> both = new java.util.ArrayList<>(a);
+        both.addAll(b);
+        return both;
     }
 
     /** max-memory and max-lifetime, the watchdog, and systemd's notifications where NOTIFY_SOCKET is set. */
