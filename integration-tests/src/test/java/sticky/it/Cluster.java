@@ -209,7 +209,12 @@ final class Cluster implements AutoCloseable {
 
     /** Waits until the master's status (status --json) satisfies condition. */
     MasterStatus awaitStatus(Predicate<MasterStatus> condition) throws IOException, InterruptedException {
-        return MasterStatus.await(process.pid(), condition, START);
+        return awaitStatus(condition, START);
+    }
+
+    /** The same, waiting up to timeout. */
+    MasterStatus awaitStatus(Predicate<MasterStatus> condition, Duration timeout) throws IOException, InterruptedException {
+        return MasterStatus.await(process.pid(), condition, timeout);
     }
 
     Integer waitForExit(Duration timeout) throws InterruptedException {
