@@ -98,19 +98,12 @@ final class StickyNet {
             bindPrivate(family, fd, addr, port);
             return;
         }
-        int number = JdkNet.fdVal(fd);
-        ProtocolFamily socketFamily = Libc.getIntOption(number, Libc.SOL_SOCKET, Libc.SO_DOMAIN) == Libc.AF_INET
-                ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
+        ProtocolFamily socketFamily = familyOf(fd);
         Map<SocketOption<?>, Object> options = optionsOf(fd, socketFamily);
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
                 addr, port, openBindsOf(false, socketFamily, addr, port), appReceiveBuffer(options),
                 Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT)), false, "");
-        Bound bound = handshake(request, number);
-        StickySocket socket = new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options,
-                bound.direct(), false);
-        sockets.put(fd, socket);
-        refreshNumbers();
-        log.debug("worker {}: server socket bound to {} through the master", worker, bound.address());
+        bindThroughMaster(request, fd, socketFamily, options, "server socket");
     }
 
     /**
@@ -125,9 +118,7 @@ final class StickyNet {
      * disconnect (DatagramChannelImpl.repairSocket, JDK 17 and 25).
      */
     void bindDatagram(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port) throws IOException {
-        int number = JdkNet.fdVal(fd);
-        ProtocolFamily socketFamily = Libc.getIntOption(number, Libc.SOL_SOCKET, Libc.SO_DOMAIN) == Libc.AF_INET
-                ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
+        ProtocolFamily socketFamily = familyOf(fd);
         Map<SocketOption<?>, Object> options = port == 0 ? Map.of() : optionsOf(fd, socketFamily);
         if (port == 0 || Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT))
                 || Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEADDR)) || boundForTheJvm()
@@ -141,11 +132,7 @@ final class StickyNet {
         }
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
                 addr, port, openBindsOf(true, socketFamily, addr, port), appReceiveBuffer(options), false, true, "");
-        Bound bound = handshake(request, number);
-        sockets.put(fd, new StickySocket(fd, socketFamily, addr, port, bound.address(), bound.lifeline(), options,
-                true, true));
-        refreshNumbers();
-        log.debug("worker {}: UDP socket bound to {} through the master", worker, bound.address());
+        bindThroughMaster(request, fd, socketFamily, options, "UDP socket");
     }
 
     /**
@@ -159,14 +146,29 @@ final class StickyNet {
             JdkNet.bindUnix(fd, path);
             return;
         }
-        String absolute = path.toAbsolutePath().toString();
         BindRequest request = new BindRequest(worker, secret, Protocol.UNIX, InetAddress.getByAddress(new byte[4]), 0,
-                0, 0, false, false, absolute);
+                0, 0, false, false, path.toAbsolutePath().toString());
+        bindThroughMaster(request, fd, StandardProtocolFamily.UNIX, Map.of(), "Unix-domain server socket");
+    }
+
+    /** The family of the socket fd names, as created: IPv4, or IPv6 (dual-stack included). */
+    private static ProtocolFamily familyOf(FileDescriptor fd) {
+        return Libc.getIntOption(JdkNet.fdVal(fd), Libc.SOL_SOCKET, Libc.SO_DOMAIN) == Libc.AF_INET
+                ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
+    }
+
+    /**
+     * Asks the master to bind as request says, puts the socket of its answer
+     * in fd's place, and keeps fd as a sticky socket from then on.
+     */
+    private void bindThroughMaster(BindRequest request, FileDescriptor fd, ProtocolFamily family,
+            Map<SocketOption<?>, Object> options, String what) throws IOException {
         Bound bound = handshake(request, JdkNet.fdVal(fd));
-        sockets.put(fd, new StickySocket(fd, StandardProtocolFamily.UNIX, request.address(), 0, bound.address(),
-                bound.lifeline(), Map.of(), true, false));
+        sockets.put(fd, new StickySocket(fd, family, request.address(), request.port(), bound.address(),
+                bound.lifeline(), options, bound.direct(), request.datagram()));
         refreshNumbers();
-        log.debug("worker {}: Unix-domain server socket bound to {} through the master", worker, absolute);
+        log.debug("worker {}: {} bound to {} through the master", worker, what,
+                request.path().isEmpty() ? bound.address() : request.path());
     }
 
     /**
