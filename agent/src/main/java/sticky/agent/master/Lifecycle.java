@@ -281,18 +281,9 @@ final class Lifecycle {
             if (slot.finished || slot.current == null) {
                 continue; // restarting after a crash: it starts from what is on disk now anyway
             }
-            Worker next = spawn(slot, "starting as a replacement");
-            if (next == null) {
+            if (!startReplacement(slot, "reload", "starting as a replacement")) {
                 stopReload();
-                return;
             }
-            next.reason = "reload";
-            slot.replacement = next;
-            timers.after(REPLACEMENT_START_MS, () -> {
-                if (slot.replacement == next) {
-                    replacementFailed(slot, "did not bind its listeners in " + REPLACEMENT_START_MS + " ms");
-                }
-            });
             return;
         }
         log.info("rolling restart done");
@@ -313,7 +304,15 @@ final class Lifecycle {
         if (reloading || slot.current != w || Arrays.stream(slots).anyMatch(s -> s.replacement != null)) {
             return false;
         }
-        Worker next = spawn(slot, "starting as a replacement (" + reason + ")");
+        return startReplacement(slot, reason, "starting as a replacement (" + reason + ")");
+    }
+
+    /**
+     * Starts slot's replacement process, for reason, with its deadline to
+     * bind what the serving process has bound; false if it could not start.
+     */
+    private boolean startReplacement(Slot slot, String reason, String what) {
+        Worker next = spawn(slot, what);
         if (next == null) {
             return false;
         }
