@@ -1,14 +1,11 @@
 package sticky.agent.master;
 
 import java.io.IOException;
-import java.util.Set;
 import org.slf4j.Logger;
 import sticky.agent.Logs;
 import sticky.agent.master.listen.Listeners;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.ProcessDescriptors;
-import sticky.agent.unix.Sockaddr;
-import sticky.agent.unix.TcpInfo;
 
 /**
  * Finishes a leaving worker's connections on the listeners' ports, from the
@@ -45,45 +42,19 @@ final class ConnectionDrain implements Drain {
         if (refused) {
             return false;
         }
-        Set<Integer> ports = listeners.ports();
-        try (ProcessDescriptors process = ProcessDescriptors.of(pid)) {
-            if (process == null) {
-                return false; // exited: nothing left to finish
-            }
-            boolean holds = false;
-            for (int fd : OpenConnections.sockets(pid)) {
-                holds |= endAfterAnswer(process, fd, ports);
-            }
-            return holds;
+        try {
+            int holds = WorkerConnections.visit(pid, listeners.ports(), (copy, info) -> {
+                if (info.bytesReceived() > 0 && !info.receivedSinceSent()) {
+                    Libc.shutdown(copy, Libc.SHUT_RD); // it has its whole request, as far as is seen
+                }
+                return true;
+            });
+            return holds > 0; // none: it has finished, or exited
         } catch (IOException e) {
             refused = true;
             log.warn("cannot look into worker pid {}'s connections ({}); workers now leave without waiting for their "
                     + "requests", pid, e.getMessage());
             return false;
-        }
-    }
-
-    /**
-     * Whether descriptor fd of the process is a connection to one of ports;
-     * shuts it for reading once it has received a whole request, as far as is seen.
-     */
-    private static boolean endAfterAnswer(ProcessDescriptors process, int fd, Set<Integer> ports) throws IOException {
-        int copy = process.copy(fd);
-        if (copy < 0) {
-            return false; // closed meanwhile
-        }
-        try {
-            TcpInfo info = TcpInfo.of(copy);
-            if (info == null || info.state() != TcpInfo.ESTABLISHED && info.state() != TcpInfo.CLOSE_WAIT
-                    || !ports.contains(Sockaddr.localPort(copy))) {
-                return false; // not TCP, listening, closing, or a connection the application made itself
-            }
-            if (info.bytesReceived() > 0 && !info.receivedSinceSent()) {
-                Libc.shutdown(copy, Libc.SHUT_RD);
-            }
-            return true;
-        } finally {
-            Libc.close(copy);
         }
     }
 }

@@ -25,7 +25,7 @@ final class WorkerProgress implements Watchdog.Progress {
 
     @Override
     public boolean sending(long pid, long withinMs) {
-        return ConnectionActivity.sentWithin(pid, listeners.ports(), withinMs);
+        return WorkerConnections.sentWithin(pid, listeners.ports(), withinMs);
     }
 
     @Override
