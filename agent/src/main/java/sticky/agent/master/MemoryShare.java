@@ -1,6 +1,5 @@
 package sticky.agent.master;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.OperatingSystemMXBean;
 import com.sun.management.VMOption;
 import java.lang.management.ManagementFactory;
@@ -33,16 +32,11 @@ final class MemoryShare {
         if (!share) {
             return List.of();
         }
-        HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
         for (String flag : HEAP_FLAGS) {
-            try {
-                VMOption option = vm.getVMOption(flag);
-                if (option.getOrigin() != VMOption.Origin.DEFAULT && option.getOrigin() != VMOption.Origin.ERGONOMIC) {
-                    log.debug("workers keep the heap size as given (-XX:{}={})", flag, option.getValue());
-                    return List.of();
-                }
-            } catch (IllegalArgumentException e) {
-                // not a flag of this JVM
+            VMOption option = VmFlags.get(flag);
+            if (option != null && VmFlags.setByUser(option)) {
+                log.debug("workers keep the heap size as given (-XX:{}={})", flag, option.getValue());
+                return List.of();
             }
         }
         long total = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getTotalMemorySize();

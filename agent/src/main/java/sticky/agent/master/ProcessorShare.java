@@ -1,8 +1,6 @@
 package sticky.agent.master;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.VMOption;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -37,22 +35,17 @@ final class ProcessorShare {
         if (cpus == Options.CPUS_ALL) {
             return List.of();
         }
-        HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        VMOption given = vm.getVMOption("ActiveProcessorCount");
-        if (cpus == Options.CPUS_SHARE && setByUser(given)) {
+        VMOption given = VmFlags.get("ActiveProcessorCount");
+        if (cpus == Options.CPUS_SHARE && given != null && VmFlags.setByUser(given)) {
             log.debug("workers keep -XX:ActiveProcessorCount={} as given", given.getValue());
             return List.of(); // they inherit it with the command line or the environment
         }
         int count = count(cpus, workers, Runtime.getRuntime().availableProcessors());
         List<String> options = new ArrayList<>(List.of("-XX:ActiveProcessorCount=" + count));
         for (String flag : COLLECTORS) {
-            try {
-                VMOption option = vm.getVMOption(flag);
-                if (option.getValue().equals("true") && !setByUser(option)) {
-                    options.add("-XX:+" + flag);
-                }
-            } catch (IllegalArgumentException e) {
-                // not a flag of this JVM
+            VMOption option = VmFlags.get(flag);
+            if (option != null && option.getValue().equals("true") && !VmFlags.setByUser(option)) {
+                options.add("-XX:+" + flag);
             }
         }
         log.debug("workers size themselves for {} processor(s) each: {}", count, String.join(" ", options));
@@ -62,9 +55,5 @@ final class ProcessorShare {
     /** The processors a worker counts: the share of processors among workers, rounded up, or as told. */
     static int count(int cpus, int workers, int processors) {
         return cpus == Options.CPUS_SHARE ? (processors + workers - 1) / workers : cpus;
-    }
-
-    private static boolean setByUser(VMOption option) {
-        return option.getOrigin() != VMOption.Origin.DEFAULT && option.getOrigin() != VMOption.Origin.ERGONOMIC;
     }
 }
