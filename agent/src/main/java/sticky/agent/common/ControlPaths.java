@@ -9,7 +9,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -97,10 +96,5 @@ public final class ControlPaths {
             }
         }
         return running;
-    }
-
-    /** The directory of this user's running master pid, if there is one. */
-    public static Optional<Path> of(int uid, long pid) throws IOException {
-        return running(uid).stream().filter(d -> d.getFileName().toString().equals(Long.toString(pid))).findFirst();
     }
 }

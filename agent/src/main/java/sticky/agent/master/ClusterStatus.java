@@ -1,6 +1,5 @@
 package sticky.agent.master;
 
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

@@ -147,18 +147,18 @@ public final class Master {
         return new Lifecycle.Parts(recycling, watchdog, notifier);
     }
 
+    /** What status reads of the loop's state, in one ask. */
+    private record Seen(List<String> names, Set<Integer> ports, List<Lifecycle.SlotView> slots) {}
+
     ClusterStatus status() {
-        List<String> names;
-        Set<Integer> ports;
-        List<Lifecycle.SlotView> slots;
+        Seen seen;
         try {
-            names = loop.ask(listeners::names);
-            ports = loop.ask(listeners::ports);
-            slots = loop.ask(lifecycle::view);
+            seen = loop.ask(() -> new Seen(listeners.names(), listeners.ports(), lifecycle.view()));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        List<ClusterStatus.Worker> workers = slots.stream()
+        Set<Integer> ports = seen.ports();
+        List<ClusterStatus.Worker> workers = seen.slots().stream()
                 .map(v -> new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.uptimeMs(), v.restarts(),
                         listeners.dispatched(v.slot()) + accepted.acceptedBy(v.slot()), OpenConnections.count(v.pid(), ports),
                         v.lastReplaced(), v.replacements(),
@@ -166,7 +166,7 @@ public final class Master {
                 .collect(Collectors.toList());
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),
-                names, workers);
+                seen.names(), workers);
     }
 
     /** What the operator's command line asks through the admin socket. */
