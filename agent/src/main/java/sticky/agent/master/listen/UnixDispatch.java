@@ -1,11 +1,13 @@
 package sticky.agent.master.listen;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.channels.ServerSocketChannel;
 import org.slf4j.Logger;
@@ -37,25 +39,46 @@ final class UnixDispatch implements Dispatch {
         this.kept = kept;
     }
 
-    /** Binds path as the application asked; the JDK's own BindException if a file is there. */
+    /**
+     * Binds path as the application asked (the JDK's own BindException if a
+     * file is there), then links the master's name to it. A worker that
+     * deletes the path between the two (as such servers start, while the
+     * first worker's bind is under way) leaves that socket without a name:
+     * it is closed and the path bound again. The socket is bound at the path
+     * itself, not linked to it, because getsockname (the application's
+     * localAddress) gives the name a socket was bound at.
+     */
     static UnixDispatch open(Path path, int backlog) throws IOException {
+        Path kept = path.resolveSibling("." + path.getFileName() + ".sticky-" + ProcessHandle.current().pid());
+        for (int attempt = 1; ; attempt++) {
+            ServerSocketChannel channel = bind(path, backlog);
+            try {
+                Files.deleteIfExists(kept); // an earlier master's with this pid
+                Files.createLink(kept, path);
+                return new UnixDispatch(channel, path, kept);
+            } catch (NoSuchFileException e) {
+                if (attempt == 3) {
+                    channel.close();
+                    throw new BindException("unix " + path + " was deleted each time it was bound");
+                }
+                channel.close(); // deleted under us: bind the path again
+            } catch (IOException | UnsupportedOperationException e) {
+                log.warn("unix {}: cannot keep a link to the socket ({}); a worker that deletes the path before it "
+                        + "binds leaves it unreachable", path, e.toString());
+                return new UnixDispatch(channel, path, null);
+            }
+        }
+    }
+
+    private static ServerSocketChannel bind(Path path, int backlog) throws IOException {
         ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             channel.bind(UnixDomainSocketAddress.of(path), backlog);
+            return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
-        Path kept = path.resolveSibling("." + path.getFileName() + ".sticky-" + ProcessHandle.current().pid());
-        try {
-            Files.deleteIfExists(kept); // an earlier master's with this pid
-            Files.createLink(kept, path);
-        } catch (IOException | UnsupportedOperationException e) {
-            log.warn("unix {}: cannot keep a link to the socket ({}); a worker that deletes the path before it binds "
-                    + "leaves it unreachable", path, e.toString());
-            kept = null;
-        }
-        return new UnixDispatch(channel, path, kept);
     }
 
     @Override
