@@ -45,6 +45,8 @@ public final class Cli {
                                            proxy's HTTP header, such as header:X-Forwarded-For), round-robin
                 trust=ADDRESS[;ADDRESS]    the proxies route=proxy and route=header believe: addresses or CIDR
                                            blocks (required with those routes; may be given several times)
+                proxy-header=keep|strip    with route=proxy: keep the PROXY header for the application (default),
+                                           or strip it and give the application the client as the peer
                 dispatch=kernel|master     who hands connections to workers: the kernel (default with route=ip)
                                            or the master (every route)
                 cpus=share|all|N           the processors each worker counts: its share (default), all, or N

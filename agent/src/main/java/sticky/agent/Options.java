@@ -41,7 +41,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     public static final long DEFAULT_WATCHDOG_MS = 30_000;
     private static final String KEYS =
             "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, "
-                    + "health, private, memory";
+                    + "health, private, memory, proxy-header";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -58,6 +58,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         String health = null;
         Set<Integer> privatePorts = Set.of();
         boolean shareMemory = true;
+        boolean strip = false;
         if (args == null || args.isBlank()) {
             return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus, maxMemory, maxLifetime,
                     watchdog, health, privatePorts, shareMemory);
@@ -90,10 +91,11 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "health" -> health = path(key, value);
                 case "private" -> privatePorts = ports(key, value);
                 case "memory" -> shareMemory = memory(value);
+                case "proxy-header" -> strip = proxyHeader(value);
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
-        Router router = Router.of(route, trust);
+        Router router = Router.of(route, trust, strip);
         if (health != null && (watchdog == 0 || router.mode() == Router.Mode.ROUND_ROBIN)) {
             throw new IllegalArgumentException("option 'health' needs the watchdog on and routing by client (the "
                     + "master reaches each worker from an address of its slot), not " + (watchdog == 0 ? "watchdog=off"
@@ -192,6 +194,13 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
             throw new IllegalArgumentException("option 'memory' must be share or all, not '" + value + "'");
         }
         return value.equals("share");
+    }
+
+    private static boolean proxyHeader(String value) {
+        if (!value.equals("keep") && !value.equals("strip")) {
+            throw new IllegalArgumentException("option 'proxy-header' must be keep or strip, not '" + value + "'");
+        }
+        return value.equals("strip");
     }
 
     /** Ports from 1 to 65535 separated by ';'. */

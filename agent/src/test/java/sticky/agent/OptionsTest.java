@@ -103,6 +103,19 @@ class OptionsTest {
     }
 
     @Test
+    void proxyHeadersAreKeptUnlessStrippedBehindRouteProxy() {
+        assertFalse(Options.parse("route=proxy,trust=::1").router().strips());
+        assertFalse(Options.parse("route=proxy,trust=::1,proxy-header=keep").router().strips());
+        assertTrue(Options.parse("route=proxy,trust=::1,proxy-header=strip").router().strips());
+        assertEquals("option 'proxy-header' must be keep or strip, not 'drop'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("route=proxy,trust=::1,proxy-header=drop"))
+                        .getMessage());
+        assertEquals("option 'proxy-header=strip' needs route=proxy (it strips the PROXY header that route reads), not "
+                + "route=ip", assertThrows(IllegalArgumentException.class, () -> Options.parse("proxy-header=strip"))
+                        .getMessage());
+    }
+
+    @Test
     void theKernelDispatchesByClientAddressUnlessTold() {
         assertTrue(Options.parse("workers=2").kernelDispatch());
         assertTrue(Options.parse("dispatch=kernel").kernelDispatch());
@@ -129,7 +142,7 @@ class OptionsTest {
 
     @Test
     void errorsNameTheOption() {
-        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory)",
+        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory, proxy-header)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("wrokers=2")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not '257'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=257")).getMessage());
@@ -137,7 +150,7 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=-1")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not ''",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
-        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory)",
+        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory, proxy-header)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
     }
 }

@@ -88,7 +88,7 @@ final class Clients {
         return bytes.toByteArray();
     }
 
-    /** The value of key in a reply line such as "pid=12 peer=127.0.0.3 rcvbuf=0". */
+    /** The value of key in a reply line such as "pid=12 peer=127.0.0.3 port=40000 rcvbuf=0". */
     static String field(String reply, String key) {
         for (String part : reply.split(" ")) {
             if (part.startsWith(key + "=")) {

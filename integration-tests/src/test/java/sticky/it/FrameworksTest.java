@@ -160,7 +160,7 @@ class FrameworksTest {
             int port = cluster.awaitPort(2);
             List<String> lines = cluster.await(l -> l.startsWith("client bound "), 2, Cluster.START);
             for (String line : lines) {
-                assertTrue(line.matches("client bound /127\\.0\\.0\\.1:\\d+ got pid=\\d+ peer=127\\.0\\.0\\.1 rcvbuf=0"), line);
+                assertTrue(line.matches("client bound /127\\.0\\.0\\.1:\\d+ got pid=\\d+ peer=127\\.0\\.0\\.1 port=\\d+ rcvbuf=0"), line);
                 assertFalse(line.startsWith("client bound /127.0.0.1:" + port + " "), "the client got the server's port: " + line);
             }
         }

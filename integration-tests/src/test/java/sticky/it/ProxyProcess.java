@@ -42,6 +42,11 @@ final class ProxyProcess implements AutoCloseable {
 
     /** HAProxy in TCP mode, balance source, sending PROXY v2 to each backend port. */
     static ProxyProcess haproxy(int... backends) throws Exception {
+        return haproxy("send-proxy-v2", backends);
+    }
+
+    /** HAProxy in TCP mode, balance source, with sendProxy (send-proxy: v1, send-proxy-v2) to each backend port. */
+    static ProxyProcess haproxy(String sendProxy, int... backends) throws Exception {
         Path dir = Files.createTempDirectory("sticky-haproxy");
         int port = JvmPortsTest.freePorts(1);
         StringBuilder config = new StringBuilder("""
@@ -57,7 +62,8 @@ final class ProxyProcess implements AutoCloseable {
                     balance source
                 """.formatted(port));
         for (int i = 0; i < backends.length; i++) {
-            config.append("    server host").append(i).append(" 127.0.0.1:").append(backends[i]).append(" send-proxy-v2\n");
+            config.append("    server host").append(i).append(" 127.0.0.1:").append(backends[i]).append(" ").append(sendProxy)
+                    .append("\n");
         }
         Files.writeString(dir.resolve("haproxy.cfg"), config);
         return new ProxyProcess(List.of("haproxy", "-db", "-f", dir.resolve("haproxy.cfg").toString()), dir, port);

@@ -23,7 +23,9 @@ import sticky.agent.master.listen.Listeners;
  * reaches one chosen worker as a client would: from a loopback address
  * (127.0.0.0/8 is all the machine's) that hashes to that worker's slot, so
  * that the routing every client gets takes the request there (behind
- * route=proxy with a PROXY v1 header naming that address). An answer other
+ * route=proxy with a PROXY v1 header naming that address, which the
+ * application parses; with proxy-header=strip no header, since the
+ * application parses none and the address is routed by alone). An answer other
  * than 2xx or 3xx, or none within the watchdog's time, makes the worker
  * hung, if the lifecycle may judge it; a check that cannot connect says
  * nothing about the worker and is only logged. Checks run on their own

@@ -109,8 +109,10 @@ public final class Master {
         Signals.onHangup(() -> loop.post(lifecycle::reload));
         loop.post(lifecycle::start);
         if (options.health() != null) {
-            health = new HealthCheck(options.health(), options.watchdogMs(),
-                    options.router().mode() == sticky.agent.route.Router.Mode.PROXY, workers, loop, lifecycle, listeners);
+            boolean proxyHeader = options.router().mode() == sticky.agent.route.Router.Mode.PROXY
+                    && !options.router().strips();
+            health = new HealthCheck(options.health(), options.watchdogMs(), proxyHeader, workers, loop, lifecycle,
+                    listeners);
             loop.post(health::start);
         }
         MasterHeap.trim();

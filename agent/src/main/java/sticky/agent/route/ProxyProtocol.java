@@ -4,11 +4,13 @@ import java.nio.charset.StandardCharsets;
 import sticky.agent.common.IpAddresses;
 
 /**
- * Reads the client address from a PROXY protocol header (v1 text or v2
- * binary, as HAProxy's send-proxy / send-proxy-v2, nginx's proxy_protocol and
- * AWS NLBs send it) at the start of a connection's bytes. Never throws: a
- * header that is malformed, oversized, LOCAL (a health check) or not about
- * TCP over IP means "use the TCP peer".
+ * Reads the client address and port from a PROXY protocol header (v1 text or
+ * v2 binary, as HAProxy's send-proxy / send-proxy-v2, nginx's proxy_protocol
+ * and AWS NLBs send it) at the start of a connection's bytes, and how long
+ * the header is. Never throws. Bytes that do not start as a header mean "use
+ * the TCP peer", and so does a header that names no client over IP (LOCAL, a
+ * balancer's health check; UNKNOWN; UNSPEC or UNIX addresses); one that
+ * starts as a header and then breaks its grammar is MALFORMED.
  * See https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt.
  */
 public final class ProxyProtocol {
@@ -51,18 +53,21 @@ public final class ProxyProtocol {
             }
         }
         if (end < 0) {
-            return length < V1_MAX ? Verdict.MORE : Verdict.PEER;
+            return length < V1_MAX ? Verdict.MORE : Verdict.MALFORMED;
         }
-        // PROXY TCP4|TCP6|UNKNOWN source destination sourcePort destinationPort
+        // PROXY TCP4|TCP6 source destination sourcePort destinationPort, or PROXY UNKNOWN [anything]
         String[] f = new String(bytes, 0, end, StandardCharsets.US_ASCII).split(" ", -1);
+        if (f[1].equals("UNKNOWN")) {
+            return Verdict.local(end + 2);
+        }
         if (f.length != 6 || !(f[1].equals("TCP4") || f[1].equals("TCP6")) || !port(f[4]) || !port(f[5])) {
-            return Verdict.PEER;
+            return Verdict.MALFORMED;
         }
         boolean ipv6 = f[1].equals("TCP6");
         if (ipv6 != f[2].contains(":")) {
-            return Verdict.PEER; // TCP4 with an IPv6 address, or the other way round
+            return Verdict.MALFORMED; // TCP4 with an IPv6 address, or the other way round
         }
-        return Verdict.client(Addresses.parse(f[2]));
+        return Verdict.proxied(Addresses.parse(f[2]), Integer.parseInt(f[4]), end + 2);
     }
 
     private static boolean port(String text) {
@@ -76,17 +81,24 @@ public final class ProxyProtocol {
         int version = (bytes[12] & 0xf0) >> 4;
         int command = bytes[12] & 0x0f;
         int family = (bytes[13] & 0xf0) >> 4;
-        int declared = ((bytes[14] & 0xff) << 8) | (bytes[15] & 0xff);
-        if (version != 2 || command != 1) {
-            return Verdict.PEER; // another version, or LOCAL: the proxy's own connection
+        int header = 16 + (((bytes[14] & 0xff) << 8) | (bytes[15] & 0xff));
+        if (version != 2 || command > 1 || family > 3) {
+            return Verdict.MALFORMED;
         }
         int addressBytes = family == 1 ? 4 : family == 2 ? 16 : 0;
-        if (addressBytes == 0 || declared < 2 * addressBytes + 4) {
-            return Verdict.PEER; // UNIX or UNSPEC, or a length too short for the addresses
+        if (command == 0 || addressBytes == 0) {
+            return Verdict.local(header); // LOCAL: the proxy's own connection; UNSPEC or UNIX: no IP client
         }
-        if (length < 16 + addressBytes) {
+        int addresses = 16 + 2 * addressBytes + 4; // source, destination, source port, destination port
+        if (header < addresses) {
+            return Verdict.MALFORMED; // a length too short for the addresses
+        }
+        if (length < addresses) {
             return Verdict.MORE;
         }
-        return Verdict.client(IpAddresses.normalise(java.util.Arrays.copyOfRange(bytes, 16, 16 + addressBytes)));
+        int portAt = 16 + 2 * addressBytes;
+        int port = ((bytes[portAt] & 0xff) << 8) | (bytes[portAt + 1] & 0xff);
+        return Verdict.proxied(IpAddresses.normalise(java.util.Arrays.copyOfRange(bytes, 16, 16 + addressBytes)), port,
+                header);
     }
 }

@@ -9,7 +9,9 @@ import java.util.Locale;
  * connections whose TCP peer is trusted are looked at; anyone else is routed
  * by its own address, so no client can pick its worker by forging a header.
  * {@code round-robin}: no stickiness at all, each connection to the next
- * worker, as Node's cluster does (for stateless servers).
+ * worker, as Node's cluster does (for stateless servers). strips: with
+ * route=proxy, proxy-header=strip: the master consumes a trusted proxy's
+ * PROXY header and tells the worker the client it names as the peer.
  */
 public final class Router {
     public enum Mode { IP, PROXY, HEADER, ROUND_ROBIN }
@@ -17,19 +19,25 @@ public final class Router {
     private final Mode mode;
     private final Trust trust;
     private final ForwardedHeader header;
+    private final boolean strips;
 
-    private Router(Mode mode, Trust trust, String headerName) {
+    private Router(Mode mode, Trust trust, String headerName, boolean strips) {
         this.mode = mode;
         this.trust = trust;
+        this.strips = strips;
         this.header = headerName == null ? null : new ForwardedHeader(headerName, trust);
     }
 
-    public static final Router IP = new Router(Mode.IP, Trust.NOBODY, null);
-    public static final Router ROUND_ROBIN = new Router(Mode.ROUND_ROBIN, Trust.NOBODY, null);
+    public static final Router IP = new Router(Mode.IP, Trust.NOBODY, null, false);
+    public static final Router ROUND_ROBIN = new Router(Mode.ROUND_ROBIN, Trust.NOBODY, null, false);
 
     /** From the option values; IllegalArgumentException with a message naming the option. */
-    public static Router of(String route, Trust trust) {
+    public static Router of(String route, Trust trust, boolean strip) {
         String value = route.strip();
+        if (strip && !value.equals("proxy")) {
+            throw new IllegalArgumentException("option 'proxy-header=strip' needs route=proxy (it strips the PROXY "
+                    + "header that route reads), not route=" + value);
+        }
         Mode mode;
         String name = null;
         if (value.equals("ip")) {
@@ -48,11 +56,15 @@ public final class Router {
             throw new IllegalArgumentException("option 'route=" + value
                     + "' needs 'trust=' with the addresses of the proxies whose headers are believed");
         }
-        return new Router(mode, trust, name);
+        return new Router(mode, trust, name, strip);
     }
 
     public Mode mode() {
         return mode;
+    }
+
+    public boolean strips() {
+        return strips;
     }
 
     /** Whether this connection's first bytes are worth reading: its peer is a trusted proxy. */

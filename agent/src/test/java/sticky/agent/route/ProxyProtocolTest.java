@@ -34,14 +34,23 @@ class ProxyProtocolTest {
 
     @Test
     void readsTheSourceOfVersion1() {
-        assertArrayEquals(new byte[] {(byte) 192, (byte) 168, 0, 1},
-                parse(v1("PROXY TCP4 192.168.0.1 192.168.0.11 56324 443")).client());
+        String line = "PROXY TCP4 192.168.0.1 192.168.0.11 56324 443";
+        Verdict v4 = parse(v1(line));
+        assertArrayEquals(new byte[] {(byte) 192, (byte) 168, 0, 1}, v4.client());
+        assertEquals(56324, v4.port());
+        assertEquals(line.length() + 2, v4.header(), "the line and its CRLF, not the request after it");
         assertArrayEquals(new byte[] {0x20, 0x01, 0x0d, (byte) 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
                 parse(v1("PROXY TCP6 2001:db8::1 2001:db8::2 56324 443")).client());
-        assertEquals(Verdict.PEER, parse(v1("PROXY UNKNOWN")));
-        assertEquals(Verdict.PEER, parse(v1("PROXY TCP4 ::1 192.168.0.11 56324 443")));
-        assertEquals(Verdict.PEER, parse(v1("PROXY TCP4 192.168.0.1 192.168.0.11 56324 99999")));
-        assertEquals(Verdict.PEER, parse(v1("PROXY TCP4 host.example 192.168.0.11 56324 443")));
+        Verdict unknown = parse(v1("PROXY UNKNOWN"));
+        assertEquals(Verdict.Kind.PEER, unknown.kind(), "UNKNOWN: the proxy's own connection");
+        assertEquals("PROXY UNKNOWN\r\n".length(), unknown.header());
+        assertEquals("PROXY UNKNOWN ffff:f...f:ffff 1 2\r\n".length(),
+                parse(v1("PROXY UNKNOWN ffff:f...f:ffff 1 2")).header(), "anything may follow UNKNOWN");
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 ::1 192.168.0.11 56324 443")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 192.168.0.1 192.168.0.11 56324 99999")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 host.example 192.168.0.11 56324 443")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP5 192.168.0.1 192.168.0.11 56324 443")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 192.168.0.1 192.168.0.11 56324")));
     }
 
     @Test
@@ -57,15 +66,30 @@ class ProxyProtocolTest {
         mapped[11] = (byte) 0xff;
         System.arraycopy(v4, 0, mapped, 12, 4);
         assertArrayEquals(v4, parse(v2(1, 2, mapped, new byte[16], 0)).client(), "IPv4-mapped is IPv4");
-        assertEquals(Verdict.PEER, parse(v2(0, 1, v4, new byte[4], 0)), "LOCAL: a health check");
+        Verdict withTlvs = parse(v2(1, 1, v4, new byte[4], 40));
+        assertEquals(40000, withTlvs.port());
+        assertEquals(16 + 12 + 40, withTlvs.header(), "the addresses and the TLVs, not the request after them");
+        Verdict local = parse(v2(0, 1, v4, new byte[4], 0));
+        assertEquals(Verdict.Kind.PEER, local.kind(), "LOCAL: a health check");
+        assertEquals(16 + 12, local.header());
+        byte[] unspec = v2(1, 1, v4, new byte[4], 0);
+        unspec[13] = 0x00;
+        assertEquals(Verdict.Kind.PEER, parse(unspec).kind(), "UNSPEC: no address to believe");
+        byte[] version3 = v2(1, 1, v4, new byte[4], 0);
+        version3[12] = 0x31;
+        assertEquals(Verdict.MALFORMED, parse(version3));
+        byte[] short4 = v2(1, 1, v4, new byte[4], 0);
+        short4[15] = 8;
+        assertEquals(Verdict.MALFORMED, parse(short4), "a length too short for two IPv4 addresses and ports");
     }
 
     @Test
     void otherBytesMeanThePeer() {
         assertEquals(Verdict.PEER, parse("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
         assertEquals(Verdict.PEER, parse(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00})); // a TLS ClientHello
-        assertEquals(Verdict.PEER, parse(("PROXY " + "x".repeat(200)).getBytes(StandardCharsets.US_ASCII)));
         assertEquals(Verdict.MORE, ProxyProtocol.parse(new byte[0], 0));
+        assertEquals(Verdict.MALFORMED, parse(("PROXY " + "x".repeat(200)).getBytes(StandardCharsets.US_ASCII)),
+                "a v1 line longer than 107 bytes");
     }
 
     /** Every prefix of a header asks for more; the whole header answers; a byte at a time arrives there. */
@@ -110,6 +134,7 @@ class ProxyProtocolTest {
             assertNotNull(v);
             if (v.kind() == Verdict.Kind.CLIENT) {
                 assertEquals(true, v.client().length == 4 || v.client().length == 16);
+                assertEquals(true, v.port() >= 0 && v.port() <= 65535 && v.header() >= 16, v.toString());
             }
         }
     }

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * What every sample app answers a connection with: one line naming the
- * process that served it and the client address it sees. The apps know
+ * process that served it and the client address and port it sees. The apps know
  * nothing of sticky; the tests read these lines.
  */
 final class Reply {
@@ -18,7 +18,7 @@ final class Reply {
 
     static String line(InetSocketAddress peer, int receiveBuffer) {
         return "pid=" + ProcessHandle.current().pid() + " peer=" + peer.getAddress().getHostAddress()
-                + " rcvbuf=" + receiveBuffer + "\n";
+                + " port=" + peer.getPort() + " rcvbuf=" + receiveBuffer + "\n";
     }
 
     static void to(Socket socket) throws IOException {

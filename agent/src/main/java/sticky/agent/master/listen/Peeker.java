@@ -1,6 +1,8 @@
 package sticky.agent.master.listen;
 
 import com.sun.jna.Memory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -20,12 +22,19 @@ import sticky.agent.unix.Libc;
  * is not all there yet waits here, on one thread that polls them all, until
  * it is complete, proves not to be a header, or {@link #TIMEOUT_MS} passes;
  * then it is routed (by the TCP peer, failing anything better).
+ * <p>With proxy-header=strip it reads exactly the PROXY header (once all of
+ * it has arrived: MSG_PEEK, then FIONREAD for TLVs past the window) and
+ * hands the connection on with the header's client as its peer. A header
+ * that is malformed, or still incomplete at the timeout, closes the
+ * connection: the worker never gets a stream with part of a header, nor with
+ * bytes missing. Bytes that are no header at all are passed on untouched.
  */
 final class Peeker {
     private static final Logger log = Logs.get();
     static final long TIMEOUT_MS = 1000;
     /** Connections with part of a header are looked at again this often (poll cannot wait for "more"). */
     private static final int TICK_MS = 10;
+    private static final long SAY_CLOSED_EVERY_MS = 60_000;
 
     /** An accepted connection waiting to be routed: its descriptor and its TCP peer. */
     record Pending(int fd, byte[] address, int port) {}
@@ -48,6 +57,8 @@ final class Peeker {
     private final Wakeup wake = new Wakeup();
     private final Thread thread;
     private volatile boolean closed;
+    /** When a closed connection was last logged: at most once a minute, a bad proxy sends many. */
+    private volatile long saidClosed = System.currentTimeMillis() - SAY_CLOSED_EVERY_MS;
 
     /** route: dispatches a connection by the given client address. */
     Peeker(Router router, BiConsumer<Pending, byte[]> route, String name) {
@@ -78,11 +89,68 @@ final class Peeker {
             return Libc.errno() == Libc.EAGAIN ? Verdict.MORE : Verdict.PEER;
         }
         seen[0] = n;
-        return n == 0 ? Verdict.PEER : router.decide(buffer, (int) n); // 0: the client already closed
+        if (n == 0) {
+            return Verdict.PEER; // the client already closed
+        }
+        Verdict verdict = router.decide(buffer, (int) n);
+        if (router.strips() && verdict.header() > n && verdict.header() > available(fd)) {
+            return Verdict.MORE; // TLVs beyond the window still on their way
+        }
+        return verdict;
+    }
+
+    private static int available(int fd) {
+        int[] bytes = new int[1];
+        return Libc.ioctl(fd, Libc.FIONREAD, bytes) < 0 ? 0 : bytes[0];
     }
 
     private void deliver(Pending connection, Verdict verdict) {
-        route.accept(connection, verdict.kind() == Verdict.Kind.CLIENT ? verdict.client() : connection.address());
+        byte[] client = verdict.kind() == Verdict.Kind.CLIENT ? verdict.client() : connection.address();
+        if (!router.strips()) {
+            route.accept(connection, client); // a malformed header too: the application reads the stream
+            return;
+        }
+        if (verdict.kind() == Verdict.Kind.MALFORMED) {
+            closeSaying(connection, "a malformed or incomplete PROXY header");
+            return;
+        }
+        if (verdict.header() > 0 && !consume(connection.fd(), verdict.header())) {
+            closeSaying(connection, "a PROXY header that could not be read");
+            return;
+        }
+        route.accept(verdict.kind() == Verdict.Kind.CLIENT
+                ? new Pending(connection.fd(), verdict.client(), verdict.port()) : connection, client);
+    }
+
+    /** Reads and drops exactly length bytes, all of which have arrived (peeked or counted by FIONREAD). */
+    private static boolean consume(int fd, int length) {
+        byte[] scratch = new byte[Math.min(length, 4096)];
+        for (int left = length; left > 0; ) {
+            long n = Libc.recv(fd, scratch, Math.min(left, scratch.length), Libc.MSG_DONTWAIT);
+            if (n <= 0) {
+                return false;
+            }
+            left -= (int) n;
+        }
+        return true;
+    }
+
+    private void closeSaying(Pending connection, String what) {
+        Libc.close(connection.fd());
+        long now = System.currentTimeMillis();
+        if (now - saidClosed >= SAY_CLOSED_EVERY_MS) {
+            saidClosed = now;
+            log.warn("closed a connection from {} that sent {} (proxy-header=strip; said at most once a minute)",
+                    text(connection.address()), what);
+        }
+    }
+
+    private static String text(byte[] address) {
+        try {
+            return InetAddress.getByAddress(address).getHostAddress();
+        } catch (UnknownHostException e) {
+            return "?"; // not 4 or 16 bytes: cannot come from accept
+        }
     }
 
     private void loop() {
@@ -142,8 +210,10 @@ final class Peeker {
                     continue;
                 }
                 if (verdict.kind() == Verdict.Kind.MORE) {
-                    log.debug("no complete header within {} ms; routing by the TCP peer", TIMEOUT_MS);
-                    verdict = Verdict.PEER;
+                    // Part of a header is no stream to pass on when stripping; nothing at all is.
+                    verdict = router.strips() && w.seen > 0 ? Verdict.MALFORMED : Verdict.PEER;
+                    log.debug("no complete header within {} ms; {}", TIMEOUT_MS,
+                            verdict == Verdict.PEER ? "routing by the TCP peer" : "closing it");
                 }
                 it.remove();
                 deliver(w.connection, verdict);
