@@ -22,11 +22,13 @@ import sticky.agent.route.Trust;
  * from each worker, or null. privatePorts: ports the application binds
  * that are not clustered: each worker binds the port plus its id.
  * shareMemory: memory=share (the default): each worker sizes its heap for
- * 1/N of the machine's memory, unless the command line sizes it.
+ * 1/N of the machine's memory, unless the command line sizes it. cds:
+ * cds=on (the default): workers share an AppCDS archive of the application's
+ * classes, which one of them makes.
  */
 public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
         boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs, long watchdogMs, String health,
-        Set<Integer> privatePorts, boolean shareMemory) {
+        Set<Integer> privatePorts, boolean shareMemory, boolean cds) {
     public static final int MAX_WORKERS = 256;
     /** cpus=share: each worker sees the processors divided among the workers, rounded up. */
     public static final int CPUS_SHARE = 0;
@@ -41,7 +43,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     public static final long DEFAULT_WATCHDOG_MS = 30_000;
     private static final String KEYS =
             "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, "
-                    + "health, private, memory, proxy-header";
+                    + "health, private, memory, proxy-header, cds";
 
     public static Options parse(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
@@ -59,9 +61,10 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         Set<Integer> privatePorts = Set.of();
         boolean shareMemory = true;
         boolean strip = false;
+        boolean cds = true;
         if (args == null || args.isBlank()) {
             return new Options(workers, log, shutdownTimeoutMs, metrics, Router.IP, true, cpus, maxMemory, maxLifetime,
-                    watchdog, health, privatePorts, shareMemory);
+                    watchdog, health, privatePorts, shareMemory, cds);
         }
         Set<String> given = new HashSet<>();
         for (String part : args.split(",", -1)) {
@@ -92,6 +95,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "private" -> privatePorts = ports(key, value);
                 case "memory" -> shareMemory = memory(value);
                 case "proxy-header" -> strip = proxyHeader(value);
+                case "cds" -> cds = onOff(key, value);
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
@@ -102,7 +106,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                     : "route=round-robin"));
         }
         return new Options(workers, log, shutdownTimeoutMs, metrics, router, kernelDispatch(dispatch, router), cpus,
-                maxMemory, maxLifetime, watchdog, health, privatePorts, shareMemory);
+                maxMemory, maxLifetime, watchdog, health, privatePorts, shareMemory, cds);
     }
 
     /** The kernel can pick a worker by the TCP peer only: any other route needs the master. */
@@ -194,6 +198,13 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
             throw new IllegalArgumentException("option 'memory' must be share or all, not '" + value + "'");
         }
         return value.equals("share");
+    }
+
+    private static boolean onOff(String key, String value) {
+        if (!value.equals("on") && !value.equals("off")) {
+            throw new IllegalArgumentException("option '" + key + "' must be on or off, not '" + value + "'");
+        }
+        return value.equals("on");
     }
 
     private static boolean proxyHeader(String value) {

@@ -12,8 +12,8 @@ class OptionsTest {
 
     @Test
     void defaultsAreOneWorkerPerProcessorAndInfoLogs() {
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse(null));
-        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse(""));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true, true), Options.parse(null));
+        assertEquals(new Options(PROCESSORS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true, true), Options.parse(""));
     }
 
     @Test
@@ -27,9 +27,9 @@ class OptionsTest {
 
     @Test
     void parsesEveryKey() {
-        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse("workers=4,log=DEBUG"));
-        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse(" workers = auto , log=warn"));
-        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true), Options.parse("workers=256"));
+        assertEquals(new Options(4, "debug", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true, true), Options.parse("workers=4,log=DEBUG"));
+        assertEquals(new Options(PROCESSORS, "warn", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true, true), Options.parse(" workers = auto , log=warn"));
+        assertEquals(new Options(Options.MAX_WORKERS, "info", 30_000, null, sticky.agent.route.Router.IP, true, Options.CPUS_SHARE, 0, 0, 30_000, null, java.util.Set.of(), true, true), Options.parse("workers=256"));
     }
 
     @Test
@@ -103,6 +103,15 @@ class OptionsTest {
     }
 
     @Test
+    void classDataIsSharedUnlessTurnedOff() {
+        assertTrue(Options.parse("workers=2").cds());
+        assertTrue(Options.parse("cds=on").cds());
+        assertFalse(Options.parse("cds=off").cds());
+        assertEquals("option 'cds' must be on or off, not 'auto'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("cds=auto")).getMessage());
+    }
+
+    @Test
     void proxyHeadersAreKeptUnlessStrippedBehindRouteProxy() {
         assertFalse(Options.parse("route=proxy,trust=::1").router().strips());
         assertFalse(Options.parse("route=proxy,trust=::1,proxy-header=keep").router().strips());
@@ -142,7 +151,7 @@ class OptionsTest {
 
     @Test
     void errorsNameTheOption() {
-        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory, proxy-header)",
+        assertEquals("unknown option 'wrokers' (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory, proxy-header, cds)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("wrokers=2")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not '257'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=257")).getMessage());
@@ -150,7 +159,7 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=-1")).getMessage());
         assertEquals("option 'workers' must be a count from 1 to 256 or 'auto', not ''",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
-        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory, proxy-header)",
+        assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory, proxy-header, cds)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
     }
 }

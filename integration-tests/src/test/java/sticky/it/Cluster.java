@@ -84,6 +84,15 @@ final class Cluster implements AutoCloseable {
         return new Cluster(command);
     }
 
+    /** The app under the agent with classPath (such as a jar of it) as its class path, and more environment. */
+    static Cluster withAgentOnClassPath(String options, Map<String, String> env, String classPath, Class<?> app,
+            String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1",
+                "-javaagent:" + JAR + "=" + options, "-cp", classPath, app.getName()));
+        command.addAll(List.of(args));
+        return new Cluster(command, env);
+    }
+
     /** The same app as a plain JVM, to compare with. */
     static Cluster withoutAgent(Class<?> app, String... args) throws IOException {
         return new Cluster(command(List.of(), app, args));

@@ -229,7 +229,7 @@ class OperatorTest {
         assertEquals(help, cli("--help"));
         // Every option the agent takes (the README's table) is in the help.
         for (String key : List.of("workers", "log", "shutdown-timeout", "metrics", "route", "trust", "dispatch", "cpus",
-                "max-memory", "max-lifetime", "watchdog", "health", "private", "memory", "proxy-header")) {
+                "max-memory", "max-lifetime", "watchdog", "health", "private", "memory", "proxy-header", "cds")) {
             assertTrue(Pattern.compile("(?m)^\\s+" + key + "=").matcher(help.output()).find(), key + ": " + help.output());
         }
         assertEquals(new Run(0, "sticky " + System.getProperty("sticky.version") + "\n"), cli("--version"));

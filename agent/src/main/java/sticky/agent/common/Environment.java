@@ -8,6 +8,8 @@ public final class Environment {
     public static final String CONTROL = "STICKY_CONTROL";
     /** The cluster's secret, which every control connection shows first. */
     public static final String SECRET = "STICKY_SECRET";
+    /** The class data archive the worker was started with (-XX:SharedArchiveFile), to check that it was usable. */
+    public static final String CDS_ARCHIVE = "STICKY_CDS_ARCHIVE";
     /** The system property that holds the worker id in a worker. */
     public static final String ID_PROPERTY = "sticky.worker.id";
 

@@ -37,6 +37,7 @@ public final class Master {
     private final Listeners listeners;
     private final long started = System.nanoTime();
     private Lifecycle lifecycle;
+    private ClassDataArchive classData;
     /** Connections workers accepted from the kernel themselves; the master's own handoffs are in listeners. */
     private SlotCounts accepted;
     private Path directory;
@@ -76,11 +77,15 @@ public final class Master {
         List<String> command = WorkerCommand.withJvmOptions(WorkerCommand.ofThisProcess(),
                 concat(ProcessorShare.jvmOptions(options.cpus(), workers),
                         MemoryShare.jvmOptions(options.shareMemory(), workers)));
+        classData = ClassDataArchive.of(options.cds(), command, directory.getParent());
         ProcessSpawner spawner = new ProcessSpawner((slot, generation) -> {
             int id = slot + 1;
             boolean alternate = generation % 2 == 0; // odd and even generations get different JDWP and JMX ports
-            ProcessBuilder builder = new ProcessBuilder(WorkerCommand.forWorker(command, id, workers, alternate));
+            ClassDataArchive.ForWorker cds = classData.next();
+            ProcessBuilder builder = new ProcessBuilder(WorkerCommand.withJvmOptions(
+                    WorkerCommand.forWorker(command, id, workers, alternate), cds.jvmOptions()));
             builder.inheritIO();
+            builder.environment().putAll(cds.environment());
             builder.environment().put(Environment.WORKER_ID, Integer.toString(id));
             builder.environment().put(Environment.CONTROL, socket.toString());
             builder.environment().put(Environment.SECRET, secret);
@@ -91,7 +96,7 @@ public final class Master {
             builder.environment().remove("LISTEN_FDS");
             builder.environment().remove("LISTEN_FDNAMES");
             return builder;
-        }, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
+        }, classData::started, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
         lifecycle = new Lifecycle(workers, spawner, listeners, new ConnectionDrain(listeners), loop,
                 options.shutdownTimeoutMs(), parts(workers));
         if (options.metrics() != null) {
@@ -212,6 +217,9 @@ public final class Master {
             health = null;
         }
         boolean clean = lifecycle == null || stopLifecycle();
+        if (classData != null) {
+            classData.awaitWritten(); // the workers have left: the one that recorded for the cache too
+        }
         if (metrics != null) {
             metrics.close();
             metrics = null;

@@ -1,6 +1,7 @@
 package sticky.agent.master;
 
 import java.io.IOException;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import sticky.agent.unix.Libc;
 
@@ -12,17 +13,22 @@ final class ProcessSpawner implements Spawner {
     }
 
     private final BiFunction<Integer, Integer, ProcessBuilder> command;
+    private final BiConsumer<ProcessBuilder, Process> started;
     private final Exits onExit;
 
-    /** command: the worker command for a slot and a generation. */
-    ProcessSpawner(BiFunction<Integer, Integer, ProcessBuilder> command, Exits onExit) {
+    /** command: the worker command for a slot and a generation; started: told of each process it started. */
+    ProcessSpawner(BiFunction<Integer, Integer, ProcessBuilder> command, BiConsumer<ProcessBuilder, Process> started,
+            Exits onExit) {
         this.command = command;
+        this.started = started;
         this.onExit = onExit;
     }
 
     @Override
     public Spawner.WorkerProcess spawn(int slot, int generation) throws IOException {
-        Process process = command.apply(slot, generation).start();
+        ProcessBuilder builder = command.apply(slot, generation);
+        Process process = builder.start();
+        started.accept(builder, process);
         process.onExit().thenRun(() -> onExit.exited(process.pid(), process.exitValue()));
         return new Spawner.WorkerProcess() {
             @Override

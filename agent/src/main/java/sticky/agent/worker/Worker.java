@@ -26,6 +26,7 @@ public final class Worker {
         System.setProperty(Environment.ID_PROPERTY, Integer.toString(id));
         JdkAccess.open(inst);
         // net.bytebuddy.safe: Byte Buddy must not touch sun.misc.Unsafe, which JDK 24+ warns about.
+        ClassData.checkArchive();
         TemporaryProperty.with("net.bytebuddy.safe", "true", () -> {
             Class<?> hook = HookClass.define(jar, new StickyNet(id, secret, Path.of(control), privatePorts));
             HookInstaller.install(inst, hook);

@@ -1,0 +1,194 @@
+package sticky.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.PlainHttpApp;
+
+/**
+ * cds=on (the default): on JDK 25, a worker that leaves (here at a rolling
+ * restart) leaves the class data it loaded, as an AOT cache, and the workers
+ * started after it map it: the rest of the restart, a respawn, and every
+ * worker of the next master. A broken cache, and one of an earlier build of
+ * the jar, never stop a worker from starting. Before JDK 25 sharing is off
+ * and says why. The application is a jar (HotSpot caches classes from jar
+ * files only); TMPDIR is the test's own, so that the cache is too.
+ */
+@Timeout(300)
+class ClassDataTest {
+    @Test
+    void workersStartedAfterAWorkerLeftShareWhatItLoaded() throws Exception {
+        Path tmp = Files.createTempDirectory("sticky-cds");
+        try {
+            Path jar = appJar(tmp.resolve("app.jar"));
+            Map<String, String> env = Map.of("TMPDIR", tmp.toString());
+            Path cacheDir = tmp.resolve("sticky-" + uid()).resolve("cds");
+            if (Runtime.version().feature() < 25) {
+                try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2,log=debug", env, jar.toString(),
+                        PlainHttpApp.class, "0")) {
+                    cluster.awaitPort(2);
+                    cluster.await(l -> l.contains("class data sharing between workers is off: it needs the AOT cache of "
+                            + "JDK 25"), 1, Cluster.START);
+                    for (ProcessHandle w : cluster.workers()) {
+                        assertFalse(commandLine(w).contains("-XX:AOT"), commandLine(w));
+                    }
+                }
+                return;
+            }
+
+            Path cache;
+            try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2", env, jar.toString(), PlainHttpApp.class, "0")) {
+                int port = cluster.awaitPort(2);
+                List<ProcessHandle> first = cluster.workers();
+                assertEquals(1, first.stream().filter(w -> commandLine(w).contains("-XX:AOTMode=record")).count(),
+                        "one worker records, the first: " + first.stream().map(ClassDataTest::commandLine).toList());
+                assertEquals(Set.of(), caches(cacheDir), "no cache before a worker left");
+                servedByEveryWorker(cluster, port);
+
+                cluster.signal("HUP");
+                cluster.await(l -> l.contains("rolling restart done"), 1, Cluster.START);
+                cluster.await(l -> l.contains("made the class data cache"), 1, Cluster.START);
+                cache = single(caches(cacheDir));
+                ProcessHandle victim = cluster.workers().get(0);
+                victim.destroyForcibly();
+                victim.onExit().join();
+                cluster.await(l -> l.matches(".*worker \\d restarted, pid \\d+"), 1, Cluster.START);
+                ProcessHandle respawned = cluster.workers().stream().filter(w -> w.pid() != victim.pid())
+                        .filter(w -> !first.contains(w)).max(Comparator.comparing(w -> w.info().startInstant().orElseThrow()))
+                        .orElseThrow();
+                cluster.await(l -> l.startsWith("listening "), 5, Cluster.START); // 2, 2 replacements, the respawned
+                assertTrue(maps(respawned, cache), "the respawned worker maps " + cache);
+                servedByEveryWorker(cluster, port);
+                assertFalse(cluster.output().contains("[warning]"), "HotSpot's CDS warnings are not the application's");
+            }
+
+            // The next master, same command: every worker maps the cache from its start, and none records.
+            try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2", env, jar.toString(), PlainHttpApp.class, "0")) {
+                int port = cluster.awaitPort(2);
+                for (ProcessHandle w : cluster.workers()) {
+                    assertTrue(maps(w, cache), w.pid() + " maps " + cache);
+                    assertFalse(commandLine(w).contains("AOTMode=record"), commandLine(w));
+                }
+                servedByEveryWorker(cluster, port);
+            }
+
+            // A broken cache: the workers start without it and serve; it is removed, and a respawn records again.
+            byte[] garbage = new byte[100_000];
+            new Random(1).nextBytes(garbage);
+            Files.write(cache, garbage);
+            try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2", env, jar.toString(), PlainHttpApp.class, "0")) {
+                int port = cluster.awaitPort(2);
+                servedByEveryWorker(cluster, port);
+                cluster.await(l -> l.contains("was not usable by this JVM"), 1, Cluster.START);
+                assertEquals(Set.of(), caches(cacheDir), "the broken cache is removed");
+                ProcessHandle victim = cluster.workers().get(0);
+                victim.destroyForcibly();
+                victim.onExit().join();
+                cluster.await(l -> l.matches(".*worker \\d restarted, pid \\d+"), 1, Cluster.START);
+                cluster.await(l -> l.startsWith("listening "), 3, Cluster.START);
+                assertEquals(1, cluster.workers().stream().filter(w -> commandLine(w).contains("AOTMode=record")).count(),
+                        "the respawned worker records a new cache");
+                servedByEveryWorker(cluster, port);
+            }
+            Path remade = single(caches(cacheDir));
+            assertEquals(cache, remade, "the stop made it again, under the same name");
+
+            // A new build of the jar: a cache of its own; the old one is neither used nor kept.
+            Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+            try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2", env, jar.toString(), PlainHttpApp.class, "0")) {
+                int port = cluster.awaitPort(2);
+                for (ProcessHandle w : cluster.workers()) {
+                    assertFalse(maps(w, cache), w.pid() + " maps the cache of the earlier build");
+                }
+                servedByEveryWorker(cluster, port);
+            }
+            Path rebuilt = single(caches(cacheDir));
+            assertNotEquals(cache, rebuilt, "a new build, a new cache");
+        } finally {
+            try (Stream<Path> files = Files.walk(tmp)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** A jar of the test applications' classes: what a user runs. */
+    private static Path appJar(Path jar) throws IOException {
+        Path classes = Path.of(System.getProperty("sticky.apps"));
+        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file);
+                Stream<Path> all = Files.walk(classes)) {
+            for (Path p : all.filter(Files::isRegularFile).sorted().toList()) {
+                out.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
+                out.write(Files.readAllBytes(p));
+                out.closeEntry();
+            }
+        }
+        return jar;
+    }
+
+    /** 32 clients from their own addresses: each answered, and every worker among those answering. */
+    private static void servedByEveryWorker(Cluster cluster, int port) throws IOException {
+        Set<String> pids = new HashSet<>();
+        for (InetAddress source : Clients.ipv4(32)) {
+            pids.add(Clients.field(Clients.http(source, port), "pid"));
+        }
+        Set<String> workers = cluster.workers().stream().map(p -> Long.toString(p.pid())).collect(Collectors.toSet());
+        assertEquals(workers, pids, "every worker serves");
+    }
+
+    private static Set<Path> caches(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return Set.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".aot")).collect(Collectors.toSet());
+        }
+    }
+
+    private static Path single(Set<Path> caches) {
+        assertEquals(1, caches.size(), "one cache: " + caches);
+        return caches.iterator().next();
+    }
+
+    private static boolean maps(ProcessHandle process, Path file) throws IOException {
+        String real = file.toRealPath().toString();
+        try (Stream<String> maps = Files.lines(Path.of("/proc/" + process.pid() + "/maps"))) {
+            return maps.anyMatch(l -> l.endsWith(" " + real));
+        }
+    }
+
+    private static String commandLine(ProcessHandle process) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc/" + process.pid() + "/cmdline")), StandardCharsets.UTF_8)
+                    .replace('\0', ' ');
+        } catch (IOException e) {
+            return "(gone: " + e + ")";
+        }
+    }
+
+    private static int uid() throws IOException {
+        return (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    }
+}
