@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -24,6 +25,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import sticky.it.apps.NettyApp;
 import sticky.it.apps.PlainHttpApp;
 
 /**
@@ -31,7 +33,8 @@ import sticky.it.apps.PlainHttpApp;
  * restart) leaves the class data it loaded, as an AOT cache, and the workers
  * started after it map it: the rest of the restart, a respawn, and every
  * worker of the next master. A broken cache, and one of an earlier build of
- * the jar, never stop a worker from starting. Before JDK 25 sharing is off
+ * the jar, never stop a worker from starting. Netty classes the cache loads
+ * before the agent runs are clustered all the same. Before JDK 25 sharing is off
  * and says why. The application is a jar (HotSpot caches classes from jar
  * files only); TMPDIR is the test's own, so that the cache is too.
  */
@@ -125,12 +128,36 @@ class ClassDataTest {
             }
             Path rebuilt = single(caches(cacheDir));
             assertNotEquals(cache, rebuilt, "a new build, a new cache");
+
+            // Netty: the cache loads its classes at VM start, and with them some that sticky rewrites (the
+            // training run skipped them for that), before the agent runs; they are rewritten still.
+            String netty = jar + File.pathSeparator + libraries();
+            try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2", env, netty, NettyApp.class, "0")) {
+                cluster.awaitPort(2); // the training run; its stop makes the cache
+            }
+            Set<Path> nettyCache = new HashSet<>(caches(cacheDir));
+            nettyCache.remove(rebuilt);
+            Path nettys = single(nettyCache);
+            try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2", env, netty, NettyApp.class, "0")) {
+                int port = cluster.awaitPort(2); // one port: both workers bound it through the master
+                for (ProcessHandle w : cluster.workers()) {
+                    assertTrue(maps(w, nettys), w.pid() + " maps " + nettys);
+                }
+                servedByEveryWorker(cluster, port);
+            }
         } finally {
             try (Stream<Path> files = Files.walk(tmp)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
             }
+        }
+    }
+
+    /** The applications' libraries (Netty and the rest), jars all. */
+    private static String libraries() throws IOException {
+        try (Stream<Path> libs = Files.list(Path.of(System.getProperty("sticky.app.libs")))) {
+            return libs.map(Path::toString).sorted().collect(Collectors.joining(File.pathSeparator));
         }
     }
 

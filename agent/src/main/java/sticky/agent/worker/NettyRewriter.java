@@ -2,8 +2,11 @@ package sticky.agent.worker;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.lang.instrument.UnmodifiableClassException;
 import java.security.ProtectionDomain;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
@@ -52,15 +55,33 @@ final class NettyRewriter implements ClassFileTransformer {
         this.hook = hook.getName().replace('.', '/');
     }
 
-    static void install(Instrumentation inst, Class<?> hook) {
+    static void install(Instrumentation inst, Class<?> hook) throws UnmodifiableClassException {
         System.setProperty(NO_IO_URING, "true");
-        inst.addTransformer(new NettyRewriter(inst, hook));
+        NettyRewriter rewriter = new NettyRewriter(inst, hook);
+        inst.addTransformer(rewriter, true); // retransforming: a later retransformation by anyone keeps the rewrite
+        // Netty classes loaded before this agent ran are rewritten now: an AOT cache (JDK 24+, and cds=on)
+        // loads and links its classes at VM start, and with them classes they need from the jar, such as
+        // Socket, which the cache lacks because this rewrite made its training run skip it.
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (wants(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+                loaded.add(c);
+            }
+        }
+        if (!loaded.isEmpty()) {
+            log.debug("rewriting Netty classes loaded before the agent: {}", loaded);
+            inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+        }
+    }
+
+    private static boolean wants(String className) {
+        return className.endsWith(UNIX + "Socket") || className.endsWith(UNIX + "FileDescriptor") || isIoUring(className);
     }
 
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefined,
             ProtectionDomain domain, byte[] bytes) {
-        if (className == null || redefined != null) {
+        if (className == null || !wants(className)) {
             return null;
         }
         try {
