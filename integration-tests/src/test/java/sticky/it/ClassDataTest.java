@@ -34,7 +34,8 @@ import sticky.it.apps.PlainHttpApp;
  * started after it map it: the rest of the restart, a respawn, and every
  * worker of the next master. A broken cache, and one of an earlier build of
  * the jar, never stop a worker from starting. Netty classes the cache loads
- * before the agent runs are clustered all the same. Before JDK 25 sharing is off
+ * before the agent runs are clustered all the same. Not for a Spring Boot
+ * executable jar, whose classes the cache cannot hold. Before JDK 25 sharing is off
  * and says why. The application is a jar (HotSpot caches classes from jar
  * files only); TMPDIR is the test's own, so that the cache is too.
  */
@@ -144,6 +145,18 @@ class ClassDataTest {
                     assertTrue(maps(w, nettys), w.pid() + " maps " + nettys);
                 }
                 servedByEveryWorker(cluster, port);
+            }
+
+            // A Spring Boot executable jar: its classes come from nested jars, which the cache cannot hold,
+            // and a cache without them cost workers more memory than it saved them time: off, and it says so.
+            Path boot = Path.of(System.getProperty("sticky.spring.boot.app"));
+            try (Cluster cluster = Cluster.withAgentOnJar("workers=2", env, boot, "--server.port=0")) {
+                cluster.awaitPort(2);
+                cluster.await(l -> l.contains("class data sharing between workers is off: a Spring Boot executable "
+                        + "jar (org.springframework.boot.loader."), 1, Cluster.START);
+                for (ProcessHandle w : cluster.workers()) {
+                    assertFalse(commandLine(w).contains("-XX:AOT"), commandLine(w));
+                }
             }
         } finally {
             try (Stream<Path> files = Files.walk(tmp)) {

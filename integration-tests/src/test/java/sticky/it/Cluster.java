@@ -78,10 +78,16 @@ final class Cluster implements AutoCloseable {
 
     /** java -javaagent:sticky.jar=options -jar appJar args. */
     static Cluster withAgentOnJar(String options, Path appJar, String... args) throws IOException {
+        return withAgentOnJar(options, Map.of(), appJar, args);
+    }
+
+    /** The same, with more variables in its environment. */
+    static Cluster withAgentOnJar(String options, Map<String, String> env, Path appJar, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1",
                 "-javaagent:" + JAR + "=" + options, "-jar", appJar.toString()));
         command.addAll(List.of(args));
-        return new Cluster(command);
+        return new Cluster(command, env);
     }
 
     /** The app under the agent with classPath (such as a jar of it) as its class path, and more environment. */
