@@ -57,7 +57,7 @@ public final class Cli {
                 private=PORT[;PORT]        ports not clustered: worker N binds PORT + N (management, metrics)
                 max-memory=SIZE|off        replace a worker whose PSS stays above SIZE (512m, 2g; default off)
                 max-lifetime=DURATION|off  replace each worker once it has served this long (12h; default off)
-                cds=on|off                 workers share an archive of the application's classes (default on)
+                cds=on|off                 workers share an AOT cache of the classes (JDK 25+; default on)
 
             Commands to a running master of yours (PID needed only when you run several):
                 java -jar sticky.jar status [--json] [PID]   listeners and workers
