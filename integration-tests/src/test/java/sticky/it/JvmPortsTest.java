@@ -165,22 +165,28 @@ class JvmPortsTest {
         }
     }
 
-    /** A port p such that p to p + count - 1 are free on loopback now. */
+    /**
+     * A port p such that p to p + count - 1 are free now, on every address
+     * (the wildcard, as the applications bind them), and below the kernel's
+     * ephemeral range, where no client socket of the tests' (bound to one of
+     * many loopback addresses with port 0) can take one before it is used: a
+     * probe on 127.0.0.1 alone missed those, and a worker's bind of a
+     * management port then failed.
+     */
     static int freePorts(int count) throws IOException {
+        // readAllLines: Files.readString gives one character of this proc file (JDK 17)
+        int ephemeral = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0)
+                .trim().split("\\s+")[0]);
+        int low = Math.min(10_000, ephemeral / 2);
+        java.util.Random random = new java.util.Random();
         while (true) {
-            int base;
-            try (ServerSocket probe = new ServerSocket(0)) {
-                base = probe.getLocalPort();
-            }
-            if (base + count > 65535) {
-                continue;
-            }
+            int base = low + random.nextInt(ephemeral - low - count);
             List<ServerSocket> held = new ArrayList<>();
             try {
                 for (int p = base; p < base + count; p++) {
                     ServerSocket s = new ServerSocket();
                     held.add(s);
-                    s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
+                    s.bind(new InetSocketAddress(p));
                 }
                 return base;
             } catch (IOException taken) {
