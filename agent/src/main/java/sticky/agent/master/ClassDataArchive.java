@@ -31,9 +31,10 @@ import sticky.agent.common.Environment;
  * stop; not when killed), to a file of its own in
  * {@code <the master's per-user directory>/cds/}; the master then makes the
  * cache from it with the worker's own command in AOTMode=create (which runs
- * no agent and no application; its output goes to sticky's debug log, where
- * JEP 514's one-step AOTCacheOutput would print six lines, the command
- * among them, to the application's) and renames it into place. Every worker started once it is there maps it
+ * no agent and no application; its output goes to a file, whose last line
+ * a failure's warning quotes, where JEP 514's one-step AOTCacheOutput would
+ * print six lines, the command among them, to the application's) and
+ * renames it into place. Every worker started once it is there maps it
  * (-XX:AOTCache): the rest of a rolling restart, respawns, replacements,
  * and every worker of the next master with the same command. The cache is
  * written once the worker has finished its requests, so it costs none.
