@@ -37,9 +37,13 @@ start() {
     "$@" > "$work/$name.log" 2>&1 &
     pid=$!
     started+=("$pid")
-    for _ in $(seq 1 600); do
-        [ "$(grep -c '^listening ' "$work/$name.log" || true)" -ge "$lines" ] && break
+    local deadline=$(( $(date +%s) + 120 )) # a start on a loaded 2-core machine once took over 30 s
+    until [ "$(grep -c '^listening ' "$work/$name.log" || true)" -ge "$lines" ]; do
         kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log"; echo "$name died"; exit 1; }
+        if [ "$(date +%s)" -gt "$deadline" ]; then
+            tail -n 30 "$work/$name.log"; ps -o pid,stat,etime,time,args --ppid "$pid" -p "$pid" | cut -c1-160
+            echo "$name: fewer than $lines 'listening' lines after 120 s"; exit 1
+        fi
         sleep 0.05
     done
     port=$(grep -m1 '^listening ' "$work/$name.log" | cut -d' ' -f2)
