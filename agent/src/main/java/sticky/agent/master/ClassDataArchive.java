@@ -262,11 +262,17 @@ final class ClassDataArchive {
                 Path conf = Path.of(arg.substring(WRITE.length()));
                 List<String> command = List.copyOf(builder.command());
                 writing = true;
-                written = process.onExit().thenAccept(p -> {
+                // On a thread of its own: onExit's other dependents (the lifecycle's exit) run on the thread
+                // that completes it, and must not wait the seconds the make takes.
+                written = process.onExit().thenAcceptAsync(p -> {
                     finish(command, conf, p.exitValue());
                     synchronized (this) {
                         writing = false;
                     }
+                }, task -> {
+                    Thread t = new Thread(task, "sticky-class-data-cache");
+                    t.setDaemon(true);
+                    t.start();
                 });
             }
         }
