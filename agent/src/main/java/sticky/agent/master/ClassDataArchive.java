@@ -53,10 +53,10 @@ import sticky.agent.common.Environment;
  * worker then removes (worker.ClassData) so that a later one writes a new
  * one. Off where the command line manages class data sharing itself
  * (-Xshare, -XX:SharedArchiveFile, ArchiveClassesAtExit, the AOT flags and
- * the like), where the JVM maps no archive of the JDK's, or where the class
+ * the like), where the JVM maps no archive of the JDK's, where the class
  * path has a directory with files (HotSpot caches classes from jar files
- * only). sticky's own classes (in a loader of its own) and those a Spring
- * Boot jar loads from its nested jars are not cached.
+ * only), and for a Spring Boot executable jar, whose classes come from
+ * nested jars the cache cannot hold.
  */
 final class ClassDataArchive {
     private static final Logger log = Logs.get();
