@@ -126,6 +126,12 @@ public final class Libc {
         return Native.getLastError();
     }
 
+    /** FIONREAD: bytes queued to read on fd (for UDP, the size of the next datagram); 0 on failure. */
+    public static int readable(int fd) {
+        int[] bytes = new int[1];
+        return ioctl(fd, FIONREAD, bytes) < 0 ? 0 : bytes[0];
+    }
+
     /** getsockopt for an int option; -1 with errno set on failure. */
     public static int getIntOption(int fd, int level, int name) {
         try (com.sun.jna.Memory value = new com.sun.jna.Memory(4); com.sun.jna.Memory len = new com.sun.jna.Memory(4)) {

@@ -86,8 +86,7 @@ final class HandoffChannel {
 
     /** Bytes of Handoff messages queued to the worker (each carries a socket), through the master's copy of its end. */
     synchronized int queuedBytes() {
-        int[] bytes = new int[1];
-        return closed || Libc.ioctl(workerEnd, Libc.FIONREAD, bytes) < 0 ? 0 : bytes[0];
+        return closed ? 0 : Libc.readable(workerEnd);
     }
 
     /**

@@ -93,15 +93,10 @@ final class Peeker {
             return Verdict.PEER; // the client already closed
         }
         Verdict verdict = router.decide(buffer, (int) n);
-        if (router.strips() && verdict.header() > n && verdict.header() > available(fd)) {
+        if (router.strips() && verdict.header() > n && verdict.header() > Libc.readable(fd)) {
             return Verdict.MORE; // TLVs beyond the window still on their way
         }
         return verdict;
-    }
-
-    private static int available(int fd) {
-        int[] bytes = new int[1];
-        return Libc.ioctl(fd, Libc.FIONREAD, bytes) < 0 ? 0 : bytes[0];
     }
 
     private void deliver(Pending connection, Verdict verdict) {

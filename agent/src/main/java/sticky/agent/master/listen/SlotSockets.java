@@ -123,8 +123,7 @@ final class SlotSockets {
             return 0;
         }
         if (request.datagram()) {
-            int[] bytes = new int[1]; // FIONREAD on UDP: the size of the next datagram
-            return Libc.ioctl(socket.fd, Libc.FIONREAD, bytes) == 0 && bytes[0] > 0 ? 1 : 0;
+            return Libc.readable(socket.fd) > 0 ? 1 : 0; // on UDP, the size of the next datagram
         }
         TcpInfo info = TcpInfo.of(socket.fd);
         return info == null ? 0 : info.unacked();
