@@ -140,6 +140,8 @@ final class ClassDataArchive {
                 return "the command line sets -XX:" + flag + " itself";
             }
         }
+        // AOTCacheOutput came with JDK 25 (JEP 514): the JDK this is tested on. JDK 24 has the two-step
+        // AOTMode used here, but its AOT cache with a Java agent was not tried.
         if (VmFlags.get("AOTCacheOutput") == null) {
             return "it needs the AOT cache of JDK 25 and later (see the README)";
         }

@@ -9,10 +9,10 @@ import sticky.agent.common.Environment;
 
 /**
  * The worker's part in sharing class data (cds=on, see
- * master.ClassDataArchive): a worker started with the archive checks that
- * the JVM mapped it (it is in /proc/self/maps: CDS maps the file's regions at
- * VM start, before any agent runs, JDK 17 and 25) and removes one the JVM
- * refused (made for another class path or JDK, or broken: with -Xshare:auto
+ * master.ClassDataArchive): a worker started with the AOT cache checks that
+ * the JVM mapped it (it is in /proc/self/maps: the JVM maps the file's
+ * regions at VM start, before any agent runs, JDK 25) and removes one the JVM
+ * refused (made for another JDK, or broken: with AOTMode=auto, the default,
  * the JVM starts without it), so that a later worker makes a new one.
  */
 final class ClassData {

@@ -25,8 +25,8 @@ public final class Worker {
         }
         System.setProperty(Environment.ID_PROPERTY, Integer.toString(id));
         JdkAccess.open(inst);
-        // net.bytebuddy.safe: Byte Buddy must not touch sun.misc.Unsafe, which JDK 24+ warns about.
         ClassData.checkArchive();
+        // net.bytebuddy.safe: Byte Buddy must not touch sun.misc.Unsafe, which JDK 24+ warns about.
         TemporaryProperty.with("net.bytebuddy.safe", "true", () -> {
             Class<?> hook = HookClass.define(jar, new StickyNet(id, secret, Path.of(control), privatePorts));
             HookInstaller.install(inst, hook);
