@@ -23,8 +23,8 @@ import sticky.agent.route.Trust;
  * that are not clustered: each worker binds the port plus its id.
  * shareMemory: memory=share (the default): each worker sizes its heap for
  * 1/N of the machine's memory, unless the command line sizes it. cds:
- * cds=on (the default): workers share an AppCDS archive of the application's
- * classes, which one of them makes.
+ * cds=on (the default): workers share an AOT cache of the classes (JDK 25+),
+ * made from what one of them loaded.
  */
 public record Options(int workers, String log, long shutdownTimeoutMs, InetSocketAddress metrics, Router router,
         boolean kernelDispatch, int cpus, long maxMemoryBytes, long maxLifetimeMs, long watchdogMs, String health,
@@ -93,9 +93,9 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 case "watchdog" -> watchdog = value.equals("off") ? 0 : positive(key, duration(key, value));
                 case "health" -> health = path(key, value);
                 case "private" -> privatePorts = ports(key, value);
-                case "memory" -> shareMemory = memory(value);
-                case "proxy-header" -> strip = proxyHeader(value);
-                case "cds" -> cds = onOff(key, value);
+                case "memory" -> shareMemory = either(key, value, "share", "all").equals("share");
+                case "proxy-header" -> strip = either(key, value, "keep", "strip").equals("strip");
+                case "cds" -> cds = either(key, value, "on", "off").equals("on");
                 default -> throw new IllegalArgumentException("unknown option '" + key + "' (options: " + KEYS + ")");
             }
         }
@@ -193,25 +193,12 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         };
     }
 
-    private static boolean memory(String value) {
-        if (!value.equals("share") && !value.equals("all")) {
-            throw new IllegalArgumentException("option 'memory' must be share or all, not '" + value + "'");
+    /** value, which must be a or b: the options with two values (memory, proxy-header, cds). */
+    private static String either(String key, String value, String a, String b) {
+        if (!value.equals(a) && !value.equals(b)) {
+            throw new IllegalArgumentException("option '" + key + "' must be " + a + " or " + b + ", not '" + value + "'");
         }
-        return value.equals("share");
-    }
-
-    private static boolean onOff(String key, String value) {
-        if (!value.equals("on") && !value.equals("off")) {
-            throw new IllegalArgumentException("option '" + key + "' must be on or off, not '" + value + "'");
-        }
-        return value.equals("on");
-    }
-
-    private static boolean proxyHeader(String value) {
-        if (!value.equals("keep") && !value.equals("strip")) {
-            throw new IllegalArgumentException("option 'proxy-header' must be keep or strip, not '" + value + "'");
-        }
-        return value.equals("strip");
+        return value;
     }
 
     /** Ports from 1 to 65535 separated by ';'. */
