@@ -57,11 +57,10 @@ final class UnixDispatch implements Dispatch {
                 Files.createLink(kept, path);
                 return new UnixDispatch(channel, path, kept);
             } catch (NoSuchFileException e) {
+                channel.close(); // deleted under us: bind the path again
                 if (attempt == 3) {
-                    channel.close();
                     throw new BindException("unix " + path + " was deleted each time it was bound");
                 }
-                channel.close(); // deleted under us: bind the path again
             } catch (IOException | UnsupportedOperationException e) {
                 log.warn("unix {}: cannot keep a link to the socket ({}); a worker that deletes the path before it "
                         + "binds leaves it unreachable", path, e.toString());
