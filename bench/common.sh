@@ -29,6 +29,20 @@ trap 'echo "$0: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 gcc -O2 -shared -fPIC -o "$work/spread.so" bench/spread.c -ldl
 gcc -O2 -o "$work/paced" bench/paced.c
 
+# await_listening NAME N PID SECONDS: until the log of NAME has N "listening" lines; fails, with the log and
+# the processes, if PID dies first or SECONDS pass.
+await_listening() {
+    local name=$1 lines=$2 p=$3 deadline=$(( $(date +%s) + $4 ))
+    until [ "$(grep -c '^listening ' "$work/$name.log" || true)" -ge "$lines" ]; do
+        kill -0 "$p" 2>/dev/null || { cat "$work/$name.log"; echo "$name died"; exit 1; }
+        if [ "$(date +%s)" -gt "$deadline" ]; then
+            tail -n 30 "$work/$name.log"; ps -o pid,stat,etime,time,args --ppid "$p" -p "$p" | cut -c1-160
+            echo "$name: fewer than $lines 'listening' lines after $4 s"; exit 1
+        fi
+        sleep 0.025
+    done
+}
+
 # start NAME EXPECTED_LISTENING_LINES COMMAND...: runs it, waits until it serves; sets $pid, $port, $startup_ms.
 start() {
     local name=$1 lines=$2
@@ -37,15 +51,7 @@ start() {
     "$@" > "$work/$name.log" 2>&1 &
     pid=$!
     started+=("$pid")
-    local deadline=$(( $(date +%s) + 120 )) # a start on a loaded 2-core machine once took over 30 s
-    until [ "$(grep -c '^listening ' "$work/$name.log" || true)" -ge "$lines" ]; do
-        kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log"; echo "$name died"; exit 1; }
-        if [ "$(date +%s)" -gt "$deadline" ]; then
-            tail -n 30 "$work/$name.log"; ps -o pid,stat,etime,time,args --ppid "$pid" -p "$pid" | cut -c1-160
-            echo "$name: fewer than $lines 'listening' lines after 120 s"; exit 1
-        fi
-        sleep 0.05
-    done
+    await_listening "$name" "$lines" "$pid" 120 # a start on a loaded 2-core machine once took over 30 s
     port=$(grep -m1 '^listening ' "$work/$name.log" | cut -d' ' -f2)
     startup_ms=$(( ($(date +%s%N) - begin) / 1000000 ))
 }
