@@ -34,4 +34,27 @@ interface Dispatch {
     void stopAccepting();
 
     void close();
+
+    /** A listening socket going to a new master: its kind (Protocol.KERNEL...), descriptor, and the new master's slot it is the home of, or -1. */
+    record Handing(int kind, int fd, int home) {}
+
+    /**
+     * Upgrade, in the old master: the sockets a new master of slots workers
+     * takes over, in order. This master keeps its copies and keeps
+     * dispatching until {@link #handedOver}.
+     */
+    java.util.List<Handing> handOver(int slots) throws java.io.IOException;
+
+    /**
+     * Upgrade, in the old master: the new master dispatches from now on.
+     * This one gives its workers no new connection and leaves the sockets it
+     * shares with the new master as they are (no program, no shutdown, no sink).
+     */
+    default void handedOver() {}
+
+    /** Upgrade, in the new master: its workers serve, and it dispatches from now on (an adopted dispatch waits for this). */
+    default void resume() {}
+
+    /** Upgrade, in the new master: the old master and its workers are gone, and so can the sockets only they used. */
+    default void releaseForeign() {}
 }

@@ -36,21 +36,74 @@ final class KernelDispatch implements Dispatch {
     private Route[] live;
     /** Once the listener stopped accepting: where every new connection waits, never accepted, until the master exits. */
     private Socket sink;
+    /**
+     * Whether this master attaches the group's program and adds to the group.
+     * Not in the old master once it handed over, nor in the new one until its
+     * workers serve: one master at a time, so that each knows the group's order.
+     */
+    private boolean steers = true;
+    /** Upgrade, in the new master: the old master's sockets, untouched until it and its workers are gone. */
+    private final List<Socket> foreign = new ArrayList<>();
+    /**
+     * Upgrade: sockets of the group nobody holds but this master, idle (no
+     * program sends them anything), which the next upgrade gives the next
+     * master's slots. Closing them would move the group's last socket into
+     * their place while the program still points at it (see
+     * {@link SlotSockets}): with two sets used in turn, the group never
+     * shrinks or grows at an upgrade, and nothing moves.
+     */
+    private final List<Socket> spare = new ArrayList<>();
+    /** Upgrade, in the old master: who holds the sockets made for a new master; never a worker's, never closed by a detach. */
+    private static final long NEW_MASTER = -1;
 
-    private KernelDispatch(SlotSockets sockets, int slots) {
+    private KernelDispatch(SlotSockets sockets, Socket[] home) {
         this.sockets = sockets;
-        this.home = new Socket[slots];
-        this.live = new Route[slots];
+        this.home = home;
+        this.live = new Route[home.length];
+    }
+
+    private static Socket[] initialHomes(SlotSockets sockets, int slots) {
+        Socket[] home = new Socket[slots];
         for (int slot = 0; slot < slots; slot++) {
             home[slot] = sockets.initial(slot);
         }
+        return home;
+    }
+
+    /**
+     * Upgrade, in the new master: the old master's group as handed, each slot's
+     * home the socket made for it. Nothing is steered until {@link #resume}:
+     * until then the old master's program sends every client to its workers.
+     */
+    static KernelDispatch adopt(BindRequest request, int slots, List<Handing> handed) throws IOException {
+        SlotSockets sockets = SlotSockets.adopt(request, Listener.BACKLOG,
+                handed.stream().map(Handing::fd).collect(java.util.stream.Collectors.toList()));
+        List<Socket> group = sockets.group();
+        Socket[] home = new Socket[slots];
+        List<Socket> foreign = new ArrayList<>();
+        for (int i = 0; i < group.size(); i++) {
+            int slot = handed.get(i).home();
+            if (slot >= 0 && slot < slots) {
+                home[slot] = group.get(i);
+            } else {
+                foreign.add(group.get(i));
+            }
+        }
+        if (java.util.Arrays.asList(home).contains(null)) {
+            sockets.close();
+            throw new IOException("the old master handed no socket for some of the " + slots + " slots");
+        }
+        KernelDispatch dispatch = new KernelDispatch(sockets, home);
+        dispatch.steers = false;
+        dispatch.foreign.addAll(foreign);
+        return dispatch;
     }
 
     /** The slots' sockets, or null when this kernel cannot attach the program (before Linux 4.5). */
     static KernelDispatch open(BindRequest request, int slots, int backlog) throws IOException {
         SlotSockets sockets = SlotSockets.open(request, slots, backlog);
         try {
-            KernelDispatch dispatch = new KernelDispatch(sockets, slots);
+            KernelDispatch dispatch = new KernelDispatch(sockets, initialHomes(sockets, slots));
             dispatch.steerOrFail(new Route[slots]); // before any worker: each slot's to its own socket
             return dispatch;
         } catch (IOException e) {
@@ -82,7 +135,8 @@ final class KernelDispatch implements Dispatch {
     @Override
     public int attach(int slot, long pid) throws IOException {
         List<Long> held = holders.getOrDefault(home[slot], List.of());
-        Socket socket = held.stream().allMatch(p -> p == pid) ? home[slot] : sockets.add();
+        // A master that does not steer adds nothing to the group: a successor shares the home with what is left of the dead.
+        Socket socket = !steers || held.stream().allMatch(p -> p == pid) ? home[slot] : sockets.add();
         holders.computeIfAbsent(socket, s -> new ArrayList<>()).add(pid);
         byEnd.put(socket.fd, socket);
         return socket.fd;
@@ -106,6 +160,9 @@ final class KernelDispatch implements Dispatch {
             if (alive[slot]) {
                 home[slot] = byEnd.get(live[slot].workerEnd);
             }
+        }
+        if (!steers) {
+            return;
         }
         int[] next = NextLive.targets(alive);
         Socket[] target = new Socket[live.length];
@@ -168,14 +225,70 @@ final class KernelDispatch implements Dispatch {
      */
     @Override
     public void stopAccepting() {
-        if (sink != null) {
-            return;
+        if (sink != null || !steers) {
+            return; // handed over (the new master dispatches), or not yet taken over (the old master does)
         }
         try {
             sink = sockets.add();
             steerOrFail(live);
         } catch (IOException e) {
             log.warn("stopping listener {}: {}", sockets.localAddress(), e.toString());
+        }
+    }
+
+    /** The whole group, with a socket at its end for each slot of the new master, which this master holds too until it exits. */
+    @Override
+    public List<Handing> handOver(int slots) throws IOException {
+        List<Socket> added = new ArrayList<>();
+        for (int slot = 0; slot < slots; slot++) {
+            Socket socket = spare.isEmpty() ? sockets.add() : spare.remove(0);
+            holders.put(socket, new ArrayList<>(List.of(NEW_MASTER)));
+            added.add(socket);
+        }
+        List<Handing> handed = new ArrayList<>();
+        for (Socket socket : sockets.group()) {
+            handed.add(new Handing(sticky.agent.common.Protocol.KERNEL, socket.fd, added.indexOf(socket)));
+        }
+        return handed;
+    }
+
+    @Override
+    public void handedOver() {
+        steers = false;
+    }
+
+    @Override
+    public void resume() {
+        steers = true;
+        steer(live);
+    }
+
+    /**
+     * The old master's sockets are this master's alone now: spares for the
+     * next upgrade, but for one that still holds connections its workers
+     * never took (they left before their drain ended), which is closed.
+     */
+    @Override
+    public void releaseForeign() {
+        boolean closed = false;
+        try {
+            for (Socket socket : foreign) {
+                int lost = sockets.queued(socket);
+                if (lost == 0) {
+                    spare.add(socket);
+                    continue;
+                }
+                log.warn("listener {}: {} connection(s) queued for the old master's workers were closed",
+                        localAddress(), lost);
+                sockets.close(socket);
+                closed = true;
+            }
+            foreign.clear();
+            if (closed) {
+                steerOrFail(live); // the group's order changed
+            }
+        } catch (IOException e) {
+            log.error("listener {}: {}", sockets.localAddress(), e.getMessage());
         }
     }
 

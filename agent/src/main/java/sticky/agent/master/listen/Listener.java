@@ -34,11 +34,88 @@ public final class Listener {
     private final List<Route> routes = new ArrayList<>();
     private Route[] live;
     private boolean stopped;
+    /** The bind it was opened for, which an upgrade hands to the new master with its sockets. */
+    private BindRequest request;
+    /** Upgrade, in the new master: the old master's listener, not yet bound by a worker of this one. */
+    private boolean adoptedUnbound;
+    /** Upgrade, in the old master: the new master dispatches it. */
+    private boolean handedOver;
 
     private Listener(Dispatch dispatch, int slots, boolean tcp) {
         this.dispatch = dispatch;
         this.tcp = tcp;
         this.live = new Route[slots];
+    }
+
+    private Listener withRequest(BindRequest request) {
+        this.request = request;
+        return this;
+    }
+
+    /**
+     * Upgrade, in the new master: the listener an old master handed over
+     * (its sockets and the bind it was opened for), dispatched as there. It
+     * takes no connection until {@link #resume}.
+     */
+    static Listener adopt(BindRequest request, List<Dispatch.Handing> handed, AtomicLongArray dispatched,
+            Router router) throws IOException {
+        int slots = dispatched.length();
+        Dispatch.Handing first = handed.get(0);
+        Listener listener;
+        if (first.kind() == Protocol.KERNEL) {
+            listener = new Listener(KernelDispatch.adopt(request, slots, handed), slots, !request.datagram());
+            if (router.mode() != Router.Mode.IP) {
+                log.warn("listener {}: the old master dispatched it by the kernel; route={} takes effect at a restart",
+                        listener.name(), router.mode().toString().toLowerCase(java.util.Locale.ROOT));
+            }
+        } else if (first.kind() == Protocol.UNIX_SOCKET) {
+            listener = new Listener(UnixDispatch.adopt(first.fd(), Path.of(request.path())), slots, false);
+        } else {
+            InetSocketAddress local = sticky.agent.unix.Sockaddr.local(first.fd());
+            if (local == null) {
+                throw new IOException("a handed listening socket is not bound to an IP address");
+            }
+            listener = new Listener(new MasterDispatch(MasterDispatch.Listening.adopted(first.fd(), local), dispatched,
+                    router, true), slots, true);
+        }
+        listener.adoptedUnbound = true;
+        log.info("listening on {} (handed over by the old master)", listener.name());
+        return listener.withRequest(request);
+    }
+
+    /** Upgrade, in the old master: this listener's sockets and its bind, for a new master of slots workers. */
+    List<Dispatch.Handing> handOver(int slots) throws IOException {
+        return dispatch.handOver(slots);
+    }
+
+    BindRequest request() {
+        return request;
+    }
+
+    void handedOver() {
+        handedOver = true;
+        stopped = true; // the new master accepts now: nothing of this one's to stop
+        dispatch.handedOver();
+        log.info("listener {}: handed over", name());
+    }
+
+    void resume() {
+        if (handedOver) { // the new master failed after all
+            handedOver = false;
+            stopped = false;
+        }
+        dispatch.resume();
+    }
+
+    /** Whether the old master's sockets are released and this listener, which no worker bound, closed. */
+    boolean releaseForeign() {
+        dispatch.releaseForeign();
+        if (adoptedUnbound) {
+            log.info("closed listener on {}: the new workers do not bind it", name());
+            close();
+            return true;
+        }
+        return false;
     }
 
     /**
@@ -49,6 +126,11 @@ public final class Listener {
      */
     static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch,
             ActivatedSockets activated) throws IOException {
+        return openDispatch(request, dispatched, router, kernelDispatch, activated).withRequest(request);
+    }
+
+    private static Listener openDispatch(BindRequest request, AtomicLongArray dispatched, Router router,
+            boolean kernelDispatch, ActivatedSockets activated) throws IOException {
         int slots = dispatched.length();
         ActivatedSockets.Socket passedIn = request.family() == Protocol.UNIX || request.datagram() ? null
                 : activated.take(request);
@@ -145,6 +227,7 @@ public final class Listener {
     }
 
     Route add(int slot, long pid, int lifeline) throws IOException {
+        adoptedUnbound = false;
         Route route = new Route(this, slot, pid, lifeline, dispatch.attach(slot, pid));
         routes.add(route);
         return route;

@@ -51,10 +51,14 @@ public final class Listeners implements Routing {
         return byKey.values().stream().map(Listener::name).collect(Collectors.toList());
     }
 
+    private static Key key(BindRequest request) {
+        return new Key(request.datagram(), request.family(), request.address(), request.port(), request.index(),
+                request.path());
+    }
+
     /** Joins or opens the listener; the route is not live until it is answered and goes live. */
     public Route bind(BindRequest request, int slot, long pid, int lifeline) throws IOException {
-        Key key = new Key(request.datagram(), request.family(), request.address(), request.port(), request.index(),
-                request.path());
+        Key key = key(request);
         Listener listener = byKey.get(key);
         if (listener == null) {
             listener = Listener.open(request, dispatched, router, kernelDispatch, activated);
@@ -139,6 +143,61 @@ public final class Listeners implements Routing {
     @Override
     public void stopAccepting() {
         byKey.values().forEach(Listener::stopAccepting);
+    }
+
+    /** One listening socket an upgrade hands over, and the bind of the listener it belongs to. */
+    public record Handed(BindRequest request, int kind, int fd, int home) {
+        Dispatch.Handing socket() {
+            return new Dispatch.Handing(kind, fd, home);
+        }
+    }
+
+    /**
+     * Upgrade, in the old master: every listener's sockets for a new master
+     * of slots workers, a listener's together and in order. This master
+     * dispatches as before until {@link #handedOver}.
+     */
+    public List<Handed> handOver(int slots) throws IOException {
+        List<Handed> handed = new ArrayList<>();
+        for (Listener listener : byKey.values()) {
+            for (Dispatch.Handing socket : listener.handOver(slots)) {
+                handed.add(new Handed(listener.request(), socket.kind(), socket.fd(), socket.home()));
+            }
+        }
+        return handed;
+    }
+
+    /** Upgrade, in the old master: the new master dispatches every listener from now on. */
+    public void handedOver() {
+        byKey.values().forEach(Listener::handedOver);
+    }
+
+    /**
+     * Upgrade, in the new master: the old master's listeners, each to be
+     * joined by this master's workers' binds as if it had opened them; none
+     * dispatches until {@link #resume}.
+     */
+    public void adopt(List<Handed> handed) throws IOException {
+        Map<Key, List<Dispatch.Handing>> groups = new java.util.LinkedHashMap<>();
+        Map<Key, BindRequest> requests = new HashMap<>();
+        for (Handed h : handed) {
+            Key key = key(h.request());
+            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(h.socket());
+            requests.putIfAbsent(key, h.request());
+        }
+        for (Map.Entry<Key, List<Dispatch.Handing>> group : groups.entrySet()) {
+            byKey.put(group.getKey(), Listener.adopt(requests.get(group.getKey()), group.getValue(), dispatched, router));
+        }
+    }
+
+    /** Upgrade: this master dispatches the adopted listeners now (in the old master too, when a new one failed after taking them). */
+    public void resume() {
+        byKey.values().forEach(Listener::resume);
+    }
+
+    /** Upgrade, in the new master: the old master and its workers are gone; their sockets close, and listeners no worker bound. */
+    public void releaseForeign() {
+        byKey.values().removeIf(Listener::releaseForeign);
     }
 
     @Override

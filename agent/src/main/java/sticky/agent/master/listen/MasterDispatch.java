@@ -52,17 +52,22 @@ final class MasterDispatch implements Dispatch {
 
     /**
      * The listening socket the master accepts from: its own channel, or one
-     * the service manager passed in (socket activation), which must outlive
+     * the service manager passed in (socket activation) or an old master
+     * handed over (upgrade), which others hold too (shared): it must outlive
      * this process.
      */
-    record Listening(int fd, InetSocketAddress local, java.io.Closeable closer, boolean activated) {
+    record Listening(int fd, InetSocketAddress local, java.io.Closeable closer, boolean shared) {
         static Listening of(ServerSocketChannel channel) throws IOException {
             return new Listening(JdkAccess.channelFd(channel), (InetSocketAddress) channel.getLocalAddress(), channel,
                     false);
         }
 
         static Listening activated(ActivatedSockets.Socket socket) {
-            return new Listening(socket.fd(), socket.local(), () -> Libc.close(socket.fd()), true);
+            return adopted(socket.fd(), socket.local());
+        }
+
+        static Listening adopted(int fd, InetSocketAddress local) {
+            return new Listening(fd, local, () -> Libc.close(fd), true);
         }
     }
 
@@ -81,9 +86,24 @@ final class MasterDispatch implements Dispatch {
     private final Map<Integer, HandoffChannel> channels = new HashMap<>();
     private volatile Live live;
     private volatile boolean closing;
+    /** Other processes hold the listening socket: it is never shut down (see {@link #wakeAcceptor}). */
+    private volatile boolean shared;
+    /** Upgrade: the other master accepts (this one has handed over, or has not taken over yet). */
+    private boolean paused;
+    /** The accept thread waits, paused, outside accept4. */
+    private boolean parked;
+    /** The port of the connection that wakes the accept thread out of accept4, to tell it from a client's. */
+    private volatile int wakePort = -1;
 
     MasterDispatch(Listening listening, AtomicLongArray dispatched, Router router) {
+        this(listening, dispatched, router, false);
+    }
+
+    /** paused: an old master's socket, accepted from once this master takes over ({@link #resume}). */
+    MasterDispatch(Listening listening, AtomicLongArray dispatched, Router router, boolean paused) {
         this.listening = listening;
+        this.shared = listening.shared();
+        this.paused = paused;
         this.fd = listening.fd();
         this.local = listening.local();
         this.dispatched = dispatched;
@@ -193,22 +213,65 @@ final class MasterDispatch implements Dispatch {
 
     /**
      * A thread blocked in accept4 does not wake when its descriptor is
-     * closed; shutdown wakes it. Not a socket the service manager passed in:
-     * shutdown would break it for the next start too; a connection of the
-     * master's own wakes that one (a worker gets it, and its end of stream).
+     * closed; shutdown wakes it. Not a shared socket (passed in by the
+     * service manager, or shared with another master in an upgrade):
+     * shutdown would break it for the other holders too; a connection of the
+     * master's own wakes that one (the thread closes it, or, if another
+     * process accepts it, a worker gets it and its end of stream).
      */
     private void wakeAcceptor() {
-        if (!listening.activated()) {
+        synchronized (this) {
+            if (parked) {
+                return; // waiting outside accept4: notifyAll was enough
+            }
+        }
+        if (!shared) {
             Libc.shutdown(fd, Libc.SHUT_RDWR);
             return;
         }
         java.net.InetAddress to = local.getAddress().isAnyLocalAddress() ? java.net.InetAddress.getLoopbackAddress()
                 : local.getAddress();
         try (java.net.Socket wake = new java.net.Socket()) {
+            wake.bind(new InetSocketAddress(to, 0));
+            wakePort = wake.getLocalPort();
             wake.connect(new InetSocketAddress(to, local.getPort()), 1000);
+            awaitParked(1000); // closing or paused: the thread stops once it has taken this (or a client's) connection
         } catch (IOException e) {
             log.debug("waking the accept on {}: {}", local, e.toString());
         }
+    }
+
+    private synchronized void awaitParked(long ms) {
+        long deadline = System.nanoTime() + ms * 1_000_000;
+        try {
+            while (!parked && acceptor.isAlive() && System.nanoTime() < deadline) {
+                wait(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public List<Handing> handOver(int slots) {
+        shared = true;
+        return List.of(new Handing(Protocol.MASTER, fd, -1));
+    }
+
+    /** The accept thread leaves accept4 and waits; the socket stays as it is, for the new master. */
+    @Override
+    public void handedOver() {
+        synchronized (this) {
+            paused = true;
+            notifyAll();
+        }
+        wakeAcceptor();
+    }
+
+    @Override
+    public synchronized void resume() {
+        paused = false;
+        notifyAll();
     }
 
     @Override
@@ -231,14 +294,17 @@ final class MasterDispatch implements Dispatch {
      * handoff queue is full; a plain loop, no allocation while neither.
      */
     private synchronized boolean awaitRoom() throws InterruptedException {
-        while (!closing && (live.target()[0] < 0 || waiting.full())) {
-            if (live.target()[0] >= 0 && System.nanoTime() - saidFull >= SAY_FULL_EVERY_NS) {
+        while (!closing && (paused || live.target()[0] < 0 || waiting.full())) {
+            parked = true;
+            notifyAll(); // handedOver and wakeAcceptor may wait for this
+            if (!paused && live.target()[0] >= 0 && System.nanoTime() - saidFull >= SAY_FULL_EVERY_NS) {
                 saidFull = System.nanoTime();
                 log.warn("{} connections to {} wait in the master for workers slow to take them; "
                         + "accepting no more until they do (new ones wait in the kernel's backlog)", waiting.count(), local);
             }
-            wait(); // steer, stopAccepting, and the queue's thread as it hands connections on, notify
+            wait(); // steer, stopAccepting, resume, and the queue's thread as it hands connections on, notify
         }
+        parked = false;
         return !closing;
     }
 
@@ -278,6 +344,10 @@ final class MasterDispatch implements Dispatch {
                     continue;
                 }
                 int port = Sockaddr.port(sockaddr);
+                if (port == wakePort && (closing || paused)) {
+                    Libc.close(client); // this master's own, to wake this thread
+                    continue;
+                }
                 if (peeker != null) {
                     byte[] address = Arrays.copyOf(peer, peerLength);
                     if (router.peeks(address)) {

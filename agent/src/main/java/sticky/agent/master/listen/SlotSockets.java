@@ -13,6 +13,7 @@ import sticky.agent.JdkAccess;
 import sticky.agent.common.IpAddresses;
 import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.unix.Libc;
+import sticky.agent.unix.Sockaddr;
 import sticky.agent.unix.TcpInfo;
 
 /**
@@ -33,14 +34,23 @@ final class SlotSockets {
     /** linux/asm-generic/socket.h */
     private static final int SO_ATTACH_REUSEPORT_CBPF = 51;
 
-    /** One socket of the group: the master's copy. */
+    /** One socket of the group: the master's copy (a channel it bound, or a descriptor an old master handed it). */
     static final class Socket {
-        final NetworkChannel channel;
         final int fd;
+        private final java.io.Closeable closer;
 
         private Socket(NetworkChannel channel) {
-            this.channel = channel;
             this.fd = JdkAccess.channelFd(channel);
+            this.closer = channel;
+        }
+
+        private Socket(int fd) {
+            this.fd = fd;
+            this.closer = () -> Libc.close(fd);
+        }
+
+        void close() throws IOException {
+            closer.close();
         }
     }
 
@@ -50,11 +60,26 @@ final class SlotSockets {
     private final InetSocketAddress local;
     private boolean closed;
 
-    private SlotSockets(BindRequest request, int backlog, List<NetworkChannel> channels) throws IOException {
+    private SlotSockets(BindRequest request, int backlog, List<Socket> sockets, InetSocketAddress local) {
         this.request = request;
         this.backlog = backlog;
-        channels.forEach(c -> group.add(new Socket(c)));
-        this.local = (InetSocketAddress) channels.get(0).getLocalAddress();
+        this.group.addAll(sockets);
+        this.local = local;
+    }
+
+    /**
+     * Upgrade: the whole group as the old master held it, in the group's
+     * order (the new master holds a copy of every socket from then on, so the
+     * order stays known to it).
+     */
+    static SlotSockets adopt(BindRequest request, int backlog, List<Integer> fds) throws IOException {
+        List<Socket> sockets = new ArrayList<>();
+        fds.forEach(fd -> sockets.add(new Socket(fd)));
+        InetSocketAddress local = Sockaddr.local(fds.get(0));
+        if (local == null) {
+            throw new IOException("a handed socket is not bound to an IP address");
+        }
+        return new SlotSockets(request, backlog, sockets, local);
     }
 
     /** Binds one socket per slot as the application asked; the JDK's own BindException if the port is taken. */
@@ -71,7 +96,9 @@ final class SlotSockets {
                 channels.add(channel);
                 port = ((InetSocketAddress) channel.getLocalAddress()).getPort();
             }
-            return new SlotSockets(request, backlog, channels);
+            List<Socket> sockets = new ArrayList<>();
+            channels.forEach(c -> sockets.add(new Socket(c)));
+            return new SlotSockets(request, backlog, sockets, (InetSocketAddress) channels.get(0).getLocalAddress());
         } catch (IOException | RuntimeException e) {
             for (NetworkChannel channel : channels) {
                 channel.close();
@@ -94,6 +121,11 @@ final class SlotSockets {
         return (request.datagram() ? "udp " : "") + IpAddresses.hostPort(local);
     }
 
+    /** The group in its order: the program's indices. */
+    List<Socket> group() {
+        return List.copyOf(group);
+    }
+
     /** The socket bound for slot (0-based) when the group was opened. */
     Socket initial(int slot) {
         return group.get(slot);
@@ -114,7 +146,7 @@ final class SlotSockets {
         }
         group.set(i, group.get(group.size() - 1));
         group.remove(group.size() - 1);
-        socket.channel.close();
+        socket.close();
     }
 
     /** Connections in the socket's accept queue, which no worker has accepted yet; for UDP, 1 if a datagram waits. */
@@ -156,7 +188,7 @@ final class SlotSockets {
         if (!closed) {
             closed = true;
             for (Socket socket : group) {
-                socket.channel.close();
+                socket.close();
             }
         }
     }

@@ -13,6 +13,7 @@ import java.nio.channels.ServerSocketChannel;
 import org.slf4j.Logger;
 import sticky.agent.JdkAccess;
 import sticky.agent.Logs;
+import sticky.agent.unix.Libc;
 
 /**
  * A Unix-domain listener: one socket the master binds at the application's
@@ -26,17 +27,43 @@ import sticky.agent.Logs;
 final class UnixDispatch implements Dispatch {
     private static final Logger log = Logs.get();
 
-    private final ServerSocketChannel channel;
+    private final java.io.Closeable closer;
     private final int fd;
     private final Path path;
     /** The master's own name for the socket, or null where it could not make one. */
     private final Path kept;
 
-    private UnixDispatch(ServerSocketChannel channel, Path path, Path kept) {
-        this.channel = channel;
-        this.fd = JdkAccess.channelFd(channel);
+    private UnixDispatch(java.io.Closeable closer, int fd, Path path, Path kept) {
+        this.closer = closer;
+        this.fd = fd;
         this.path = path;
         this.kept = kept;
+    }
+
+    private UnixDispatch(ServerSocketChannel channel, Path path, Path kept) {
+        this(channel, JdkAccess.channelFd(channel), path, kept);
+    }
+
+    private static Path kept(Path path) {
+        return path.resolveSibling("." + path.getFileName() + ".sticky-" + ProcessHandle.current().pid());
+    }
+
+    /** Upgrade, in the new master: the old master's socket, with this master's own link to it. */
+    static UnixDispatch adopt(int fd, Path path) {
+        Path kept = kept(path);
+        try {
+            Files.deleteIfExists(kept);
+            Files.createLink(kept, path);
+        } catch (IOException | UnsupportedOperationException e) {
+            log.warn("unix {}: cannot keep a link to the socket ({})", path, e.toString());
+            kept = null;
+        }
+        return new UnixDispatch(() -> Libc.close(fd), fd, path, kept);
+    }
+
+    @Override
+    public java.util.List<Handing> handOver(int slots) {
+        return java.util.List.of(new Handing(sticky.agent.common.Protocol.UNIX_SOCKET, fd, -1));
     }
 
     /**
@@ -49,7 +76,7 @@ final class UnixDispatch implements Dispatch {
      * localAddress) gives the name a socket was bound at.
      */
     static UnixDispatch open(Path path, int backlog) throws IOException {
-        Path kept = path.resolveSibling("." + path.getFileName() + ".sticky-" + ProcessHandle.current().pid());
+        Path kept = kept(path);
         for (int attempt = 1; ; attempt++) {
             ServerSocketChannel channel = bind(path, backlog);
             try {
@@ -135,7 +162,7 @@ final class UnixDispatch implements Dispatch {
     @Override
     public void close() {
         try {
-            channel.close();
+            closer.close();
             if (kept != null) {
                 Files.deleteIfExists(kept);
             }
