@@ -3,6 +3,7 @@ package sticky.agent;
 import java.io.File;
 import java.lang.instrument.Instrumentation;
 import sticky.agent.common.Environment;
+import sticky.agent.common.Version;
 import sticky.agent.master.Master;
 import sticky.agent.worker.Worker;
 
@@ -23,6 +24,7 @@ public final class Agent {
             return;
         }
         Logs.init(options.log());
+        Version.pin();
         String unsupported = Platforms.unsupported();
         if (unsupported != null) {
             Logs.get().warn("{}; the application runs unclustered, in this one JVM", unsupported);
@@ -40,6 +42,8 @@ public final class Agent {
             // Wall time depends on what else starts on the machine (the other workers do); CPU time less so.
             Logs.get().debug("worker {}: agent installed in {} ms ({} ms of CPU)", id,
                     (System.nanoTime() - start) / 1_000_000, processCpuMs() - cpu);
+        } catch (sticky.agent.worker.MasterLink.RefusedException e) {
+            fail("sticky: worker " + id + " could not start: " + e.getMessage(), 1);
         } catch (Exception | LinkageError e) {
             Logs.get().error("worker {} could not start: {}", id, e.toString(), e);
             fail("sticky: worker " + id + " could not start: " + e, 1);

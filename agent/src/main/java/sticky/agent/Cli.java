@@ -16,7 +16,7 @@ import sticky.agent.common.ControlPaths;
 import sticky.agent.common.Version;
 
 /**
- * {@code java -jar sticky.jar status|reload|stop [--json] [PID]}, {@code --help}, {@code --version}: the operator's
+ * {@code java -jar sticky.jar status|reload|stop|upgrade [--json] [PID]}, {@code --help}, {@code --version}: the operator's
  * command line. It finds this user's running masters by their directories and
  * asks through the master's admin socket. Exit codes: 0 done, 1 the master
  * refused or failed, 2 usage, 3 no such master.
@@ -63,6 +63,8 @@ public final class Cli {
                 java -jar sticky.jar status [--json] [PID]   listeners and workers
                 java -jar sticky.jar reload [PID]            rolling restart, as SIGHUP
                 java -jar sticky.jar stop [PID]              graceful stop, as SIGTERM; waits until it is done
+                java -jar sticky.jar upgrade [PID]           a new master (the command line and jars as on disk now)
+                                                             takes over the sockets; waits until the old one is gone
                 java -jar sticky.jar --version               sticky's version
             Exit codes: 0 done, 1 refused or failed, 2 usage, 3 no running master.
             """;
@@ -85,9 +87,9 @@ public final class Cli {
             return words.isEmpty() || !json ? OK : USAGE;
         }
         String command = words.remove(0);
-        if (!List.of("status", "reload", "stop").contains(command) || words.size() > 1
+        if (!List.of("status", "reload", "stop", "upgrade").contains(command) || words.size() > 1
                 || (json && !command.equals("status")) || (words.size() == 1 && !words.get(0).matches("\\d+"))) {
-            System.err.println("sticky: usage: java -jar sticky.jar status|reload|stop [--json] [PID]");
+            System.err.println("sticky: usage: java -jar sticky.jar status|reload|stop|upgrade [--json] [PID]");
             return USAGE;
         }
         try {
@@ -99,8 +101,8 @@ public final class Cli {
             String[] answer = ask(master.get().resolve(ControlPaths.ADMIN), command + (json ? " --json" : ""));
             int code = Integer.parseInt(answer[0].trim());
             System.out.print(answer[1]);
-            if (command.equals("stop") && code == OK) {
-                return awaitExit(pid);
+            if ((command.equals("stop") || command.equals("upgrade")) && code == OK) {
+                return awaitExit(pid, command.equals("stop") ? "stopped" : "upgraded: the old master is gone");
             }
             return code;
         } catch (IOException e) {
@@ -154,13 +156,13 @@ public final class Cli {
         return bytes.toByteArray();
     }
 
-    private static int awaitExit(long pid) {
+    private static int awaitExit(long pid, String done) {
         Optional<ProcessHandle> master = ProcessHandle.of(pid);
         try {
             if (master.isPresent()) {
                 master.get().onExit().get(STOP_WAIT_MINUTES, TimeUnit.MINUTES);
             }
-            System.out.println("stopped");
+            System.out.println(done);
             return OK;
         } catch (Exception e) {
             System.err.println("sticky: master " + pid + " did not stop: " + e);

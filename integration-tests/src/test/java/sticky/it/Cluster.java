@@ -34,6 +34,8 @@ final class Cluster implements AutoCloseable {
     private final Process process;
     private final List<String> lines = new ArrayList<>();
     private final Set<ProcessHandle> started = new LinkedHashSet<>();
+    /** Processes the master did not start but that belong to this cluster: masters an upgrade started. */
+    private final Set<ProcessHandle> tracked = new LinkedHashSet<>();
 
     private Cluster(List<String> command) throws IOException {
         this(command, Map.of());
@@ -97,6 +99,39 @@ final class Cluster implements AutoCloseable {
                 "-javaagent:" + JAR + "=" + options, "-cp", classPath, app.getName()));
         command.addAll(List.of(args));
         return new Cluster(command, env);
+    }
+
+    /** The app under the agent jar at agentJar (a copy that a test replaces), with more environment. */
+    static Cluster withAgentJar(Path agentJar, String options, Map<String, String> env, Class<?> app, String... args)
+            throws IOException {
+        return new Cluster(command(List.of("-javaagent:" + agentJar + "=" + options), app, args), env);
+    }
+
+    /** java @argfile: the whole command line but java in a file, which a test may edit. */
+    static Cluster withArgFile(Path argFile, List<String> args) throws IOException {
+        Files.write(argFile, args);
+        return new Cluster(List.of(JAVA, "@" + argFile));
+    }
+
+    /** What withArgFile's file holds for the app under the agent. */
+    static List<String> argsWithAgent(String options, Class<?> app, String... args) {
+        List<String> command = command(List.of("-javaagent:" + JAR + "=" + options), app, args);
+        return command.subList(1, command.size());
+    }
+
+    /**
+     * The pid of the count-th new master an upgrade started ("upgrade: started a
+     * new master, pid N" in the output), remembered so that close() ends it and its workers too.
+     */
+    long awaitNewMaster(int count) throws InterruptedException {
+        List<String> started = await(l -> l.startsWith("INFO sticky - upgrade: started a new master, pid "), count, START);
+        String line = started.get(count - 1);
+        long pid = Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+        synchronized (tracked) {
+            ProcessHandle.of(pid).ifPresent(tracked::add);
+        }
+        rememberWorkers();
+        return pid;
     }
 
     /** The same app as a plain JVM, to compare with. */
@@ -209,6 +244,12 @@ final class Cluster implements AutoCloseable {
 
     private void rememberWorkers() {
         process.descendants().forEach(started::add);
+        synchronized (tracked) {
+            for (ProcessHandle master : tracked) {
+                started.add(master);
+                master.descendants().forEach(started::add);
+            }
+        }
     }
 
     /**

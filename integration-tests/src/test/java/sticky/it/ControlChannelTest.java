@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,11 +35,18 @@ class ControlChannelTest {
                 .substring("STICKY_SECRET=".length());
     }
 
-    /** A Hello as a worker sends it: 'H' id secret pid (see Protocol). */
-    static byte[] hello(int worker, String secret) {
+    /** A Hello as a worker of sticky.jar's protocol sends it: 'W' version id secret pid (see Protocol). */
+    static byte[] hello(int worker, String secret) throws IOException {
         byte[] s = secret.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(1 + 4 + 2 + s.length + 8).put((byte) 'H').putInt(worker).putShort((short) s.length)
-                .put(s).putLong(1).array();
+        return ByteBuffer.allocate(1 + 4 + 4 + 2 + s.length + 8).put((byte) 'W').putInt(protocol()).putInt(worker)
+                .putShort((short) s.length).put(s).putLong(1).array();
+    }
+
+    /** The protocol version sticky.jar's manifest names. */
+    static int protocol() throws IOException {
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(Cluster.JAR.toFile())) {
+            return Integer.parseInt(jar.getManifest().getMainAttributes().getValue("Sticky-Protocol"));
+        }
     }
 
     @Test
@@ -61,6 +69,16 @@ class ControlChannelTest {
                     client.send(message);
                     assertTrue(client.hungUpWithin(20), "the master must hang up on " + message.length + " bytes");
                 }
+            }
+            // A worker of sticky before versions (protocol 1, 'H' and no version): told why, then hung up on.
+            try (ControlClient old = new ControlClient(socket)) {
+                byte[] s = secret.getBytes(StandardCharsets.UTF_8);
+                old.send(ByteBuffer.allocate(1 + 4 + 2 + s.length + 8).put((byte) 'H').putInt(1)
+                        .putShort((short) s.length).put(s).putLong(1).array());
+                String answer = new String(old.receiveWithin(20), StandardCharsets.UTF_8);
+                assertTrue(answer.startsWith("N") && answer.contains("a worker of protocol 1 cannot join a master of protocol "
+                        + protocol()), answer);
+                assertTrue(old.hungUpWithin(20));
             }
             for (int i = 0; i < 25; i++) {
                 try (ControlClient client = new ControlClient(socket)) {

@@ -75,6 +75,12 @@ final class ControlClient implements AutoCloseable {
      * reading what was sent.
      */
     boolean hungUpWithin(int seconds) {
+        byte[] message = receiveWithin(seconds);
+        return message != null && message.length == 0;
+    }
+
+    /** The next message within seconds; empty when the master hung up, null on a timeout or another error. */
+    byte[] receiveWithin(int seconds) {
         try (Memory timeval = new Memory(16)) {
             timeval.setLong(0, seconds);
             timeval.setLong(8, 0);
@@ -82,7 +88,10 @@ final class ControlClient implements AutoCloseable {
         }
         byte[] buffer = new byte[4096];
         long n = TestLibc.recv(fd, buffer, buffer.length, 0);
-        return n == 0 || (n < 0 && Native.getLastError() == 104); // ECONNRESET
+        if (n == 0 || (n < 0 && Native.getLastError() == 104)) { // ECONNRESET
+            return new byte[0];
+        }
+        return n < 0 ? null : java.util.Arrays.copyOf(buffer, (int) n);
     }
 
     @Override

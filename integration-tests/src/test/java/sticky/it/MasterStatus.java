@@ -49,7 +49,8 @@ record MasterStatus(List<Worker> workers) {
         }
     }
 
-    static MasterStatus of(long masterPid) throws IOException {
+    /** The master's answer to status --json. */
+    static String json(long masterPid) throws IOException {
         Path admin = directoryOf(masterPid, (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).resolve("admin");
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(admin));
@@ -58,16 +59,20 @@ record MasterStatus(List<Worker> workers) {
             if (!answer.startsWith("0\n")) {
                 throw new IOException("status refused: " + answer);
             }
-            List<Worker> workers = new ArrayList<>();
-            Matcher m = WORKER.matcher(answer);
-            while (m.find()) {
-                Map<String, Integer> replacements = new TreeMap<>();
-                COUNT.matcher(m.group(6)).results().forEach(c -> replacements.put(c.group(1), Integer.parseInt(c.group(2))));
-                workers.add(new Worker(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
-                        Integer.parseInt(m.group(4)), m.group(5), replacements));
-            }
-            return new MasterStatus(workers);
+            return answer.substring(2);
         }
+    }
+
+    static MasterStatus of(long masterPid) throws IOException {
+        List<Worker> workers = new ArrayList<>();
+        Matcher m = WORKER.matcher(json(masterPid));
+        while (m.find()) {
+            Map<String, Integer> replacements = new TreeMap<>();
+            COUNT.matcher(m.group(6)).results().forEach(c -> replacements.put(c.group(1), Integer.parseInt(c.group(2))));
+            workers.add(new Worker(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
+                    Integer.parseInt(m.group(4)), m.group(5), replacements));
+        }
+        return new MasterStatus(workers);
     }
 
     private static byte[] readAll(SocketChannel channel) throws IOException {

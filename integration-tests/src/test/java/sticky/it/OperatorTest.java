@@ -68,8 +68,8 @@ class OperatorTest {
             Run text = cli("status", pid);
             assertEquals(0, text.code(), text.output());
             assertTrue(text.output().startsWith("sticky master " + pid + ", up "), text.output());
-            assertTrue(text.output().lines().findFirst().orElseThrow().endsWith(", sticky " + System.getProperty("sticky.version")),
-                    text.output());
+            assertTrue(text.output().lines().findFirst().orElseThrow().endsWith(", sticky " + System.getProperty("sticky.version")
+                    + " (protocol " + ControlChannelTest.protocol() + ")"), text.output());
             assertTrue(text.output().contains("listening on [0:0:0:0:0:0:0:0]:" + port), text.output());
             for (ProcessHandle worker : cluster.workers()) {
                 assertTrue(Pattern.compile("(?m)^[12]\\s+" + worker.pid() + "\\s+running\\s").matcher(text.output()).find(),

@@ -27,7 +27,14 @@ final class Routing {
      */
     static Map<InetAddress, String> assertSticky(Cluster cluster, int port, List<InetAddress> sources, int rounds,
             Request request) throws IOException {
-        Set<String> workers = cluster.workers().stream().map(p -> Long.toString(p.pid())).collect(Collectors.toSet());
+        return assertSticky(cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet()), port,
+                sources, rounds, request);
+    }
+
+    /** The same, for the workers given (such as a new master's, which is no child of the cluster's first). */
+    static Map<InetAddress, String> assertSticky(Set<Long> workerPids, int port, List<InetAddress> sources, int rounds,
+            Request request) throws IOException {
+        Set<String> workers = workerPids.stream().map(p -> Long.toString(p)).collect(Collectors.toSet());
         Map<InetAddress, Set<String>> seen = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
             for (InetAddress source : sources) {

@@ -45,7 +45,7 @@ class UdpTest {
     }
 
     /** One datagram from source to the port on loopback, and its answer. */
-    private static String exchange(InetAddress source, int port) throws IOException {
+    static String exchange(InetAddress source, int port) throws IOException {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(source, 0))) {
             socket.setSoTimeout(20_000); // as a TCP client waits: a datagram may wait for a restarted worker
             byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);

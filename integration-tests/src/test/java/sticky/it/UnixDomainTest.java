@@ -65,7 +65,7 @@ class UnixDomainTest {
     }
 
     /** The pids that answered count connections to path, one after another; each must be answered. */
-    private static Set<String> servedBy(Path path, int count) throws IOException {
+    static Set<String> servedBy(Path path, int count) throws IOException {
         Set<String> pids = new HashSet<>();
         for (int i = 0; i < count; i++) {
             try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {

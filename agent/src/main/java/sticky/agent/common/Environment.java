@@ -10,6 +10,10 @@ public final class Environment {
     public static final String SECRET = "STICKY_SECRET";
     /** The class data archive the worker was started with (-XX:SharedArchiveFile), to check that it was usable. */
     public static final String CDS_ARCHIVE = "STICKY_CDS_ARCHIVE";
+    /** In a new master an upgrade started: the old master's control socket, where it gets its sockets. */
+    public static final String UPGRADE = "STICKY_UPGRADE";
+    /** The old master's secret, which the new master's hello shows. */
+    public static final String UPGRADE_SECRET = "STICKY_UPGRADE_SECRET";
     /** The system property that holds the worker id in a worker. */
     public static final String ID_PROPERTY = "sticky.worker.id";
 

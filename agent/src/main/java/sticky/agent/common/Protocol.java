@@ -18,26 +18,70 @@ import java.nio.charset.StandardCharsets;
  * instead, which the worker accepts from itself. The request's connection stays open, carrying nothing more: its end tells the
  * master that the server socket was closed or the worker died.
  *
+ * <p>The first message of every connection, a worker's {@link Hello} or a new
+ * master's {@link MasterHello}, begins with its type and the sender's protocol
+ * version ({@link Version#protocol}), and every version of sticky reads that
+ * much: a master and a worker of different versions, or two masters, refuse
+ * each other with {@link Refused} and a message that says why, instead of
+ * misreading each other. Protocol 1 (sticky before versions) sent 'H' with no
+ * version; it decodes as a Hello of version 1.
+ *
  * <pre>
- * Hello       'H' worker:int secret:str pid:long       worker to master, once, on its own connection
+ * Hello       'W' version:int worker:int secret:str pid:long   worker to master, once, on its own connection
  * Ready       'R'                                       master to worker
+ * Refused     'N' version:int message:str               to a hello of a version the receiver cannot speak
  * BindRequest 'B' worker:int secret:str family:byte address:addr port:int index:int receiveBuffer:int reusePort:byte
  *                 datagram:byte path:str
  * BindOk      'O' address:addr port:int direct:byte    with the worker's end of the handoff socket pair,
  *                                                       or (direct) its slot's listening socket
  * BindError   'E' bindException:byte message:str
  * Handoff     'C' address:addr port:short              with one accepted socket, master to worker
+ *
+ * Upgrade, new master to the old one on its control socket (see master.Upgrade):
+ * MasterHello 'M' version:int oldest:int secret:str pid:long slots:int
+ *                                                       oldest: the oldest protocol it takes sockets from
+ * Handed      'S' kind:byte request:(family .. path as in BindRequest) home:int
+ *                                                       old to new, with one listening socket: kind 0 a socket of a
+ *                                                       kernel-dispatched group (in the group's order; home: the slot
+ *                                                       it is the new master's for, or -1), 1 the master-dispatched
+ *                                                       listening socket, 2 a Unix-domain listening socket
+ * HandedAll   'A' count:int                             old to new: every socket sent
+ * TakeOver    'T'                                       new to old: my workers serve
+ * Frozen      'F' count:short pid:long...               old to new: mine accept nothing new; these are my processes
+ * Done        'D'                                       new to old: I serve (and told systemd MAINPID)
  * str = length:short UTF-8 bytes; addr = length:byte (4 or 16) bytes
  * </pre>
  */
 public final class Protocol {
     private Protocol() {}
 
-    public sealed interface Message permits Hello, Ready, BindRequest, BindOk, BindError, Handoff {}
+    public sealed interface Message permits Hello, Ready, Refused, BindRequest, BindOk, BindError, Handoff,
+            MasterHello, Handed, HandedAll, TakeOver, Frozen, Done {}
 
-    public record Hello(int worker, String secret, long pid) implements Message {}
+    /** version: the worker's protocol; 1 for a worker of sticky before versions. */
+    public record Hello(int version, int worker, String secret, long pid) implements Message {}
 
     public record Ready() implements Message {}
+
+    /** The receiver speaks protocol version and cannot speak the sender's: message says what to do. */
+    public record Refused(int version, String message) implements Message {}
+
+    /** A new master, started by an upgrade, asks the old one for its sockets; slots: its worker count. */
+    public record MasterHello(int version, int oldest, String secret, long pid, int slots) implements Message {}
+
+    /** Handed's kinds. */
+    public static final int KERNEL = 0, MASTER = 1, UNIX_SOCKET = 2;
+
+    /** One listening socket of the old master's, and the bind it was opened for (worker and secret unused). */
+    public record Handed(int kind, BindRequest request, int home) implements Message {}
+
+    public record HandedAll(int count) implements Message {}
+
+    public record TakeOver() implements Message {}
+
+    public record Frozen(java.util.List<Long> pids) implements Message {}
+
+    public record Done() implements Message {}
 
     /**
      * family is 4 or 6, the family of the socket the application created;
@@ -72,23 +116,41 @@ public final class Protocol {
     }
 
     private static final int MAX_STRING = 1024;
+    /** The longest message: a Frozen of 512 processes (a rolling restart of 256 workers). */
+    public static final int MAX_MESSAGE = 8192;
 
     public static byte[] encode(Message message) {
-        ByteBuffer b = ByteBuffer.allocate(64 + MAX_STRING * 3);
+        ByteBuffer b = ByteBuffer.allocate(MAX_MESSAGE);
         if (message instanceof Hello h) {
-            b.put((byte) 'H').putInt(h.worker());
+            b.put((byte) 'W').putInt(h.version()).putInt(h.worker());
             putString(b, h.secret());
             b.putLong(h.pid());
         } else if (message instanceof Ready) {
             b.put((byte) 'R');
+        } else if (message instanceof Refused r) {
+            b.put((byte) 'N').putInt(r.version());
+            putString(b, r.message());
         } else if (message instanceof BindRequest r) {
             b.put((byte) 'B').putInt(r.worker());
             putString(b, r.secret());
-            b.put((byte) r.family());
-            putAddress(b, r.address().getAddress());
-            b.putInt(r.port()).putInt(r.index()).putInt(r.receiveBuffer()).put((byte) (r.reusePort() ? 1 : 0))
-                    .put((byte) (r.datagram() ? 1 : 0));
-            putString(b, r.path());
+            putBind(b, r);
+        } else if (message instanceof MasterHello h) {
+            b.put((byte) 'M').putInt(h.version()).putInt(h.oldest());
+            putString(b, h.secret());
+            b.putLong(h.pid()).putInt(h.slots());
+        } else if (message instanceof Handed h) {
+            b.put((byte) 'S').put((byte) h.kind());
+            putBind(b, h.request());
+            b.putInt(h.home());
+        } else if (message instanceof HandedAll a) {
+            b.put((byte) 'A').putInt(a.count());
+        } else if (message instanceof TakeOver) {
+            b.put((byte) 'T');
+        } else if (message instanceof Frozen f) {
+            b.put((byte) 'F').putShort((short) f.pids().size());
+            f.pids().forEach(b::putLong);
+        } else if (message instanceof Done) {
+            b.put((byte) 'D');
         } else if (message instanceof BindOk ok) {
             b.put((byte) 'O');
             putAddress(b, ok.bound().getAddress().getAddress());
@@ -135,11 +197,18 @@ public final class Protocol {
         try {
             byte type = b.get();
             Message m = switch (type) {
-                case 'H' -> new Hello(b.getInt(), getString(b), b.getLong());
+                case 'H' -> new Hello(1, b.getInt(), getString(b), b.getLong()); // protocol 1's, unversioned
+                case 'W' -> new Hello(b.getInt(), b.getInt(), getString(b), b.getLong());
                 case 'R' -> new Ready();
-                case 'B' -> new BindRequest(b.getInt(), getString(b), family(b.get()), getAddress(b), port(b.getInt()),
-                        nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"), b.get() != 0,
-                        b.get() != 0, getString(b));
+                case 'N' -> new Refused(b.getInt(), getString(b));
+                case 'B' -> getBind(b, b.getInt(), getString(b));
+                case 'M' -> new MasterHello(b.getInt(), b.getInt(), getString(b), b.getLong(),
+                        nonNegative(b.getInt(), "slots"));
+                case 'S' -> new Handed(kind(b.get()), getBind(b, 0, ""), b.getInt());
+                case 'A' -> new HandedAll(nonNegative(b.getInt(), "count"));
+                case 'T' -> new TakeOver();
+                case 'F' -> new Frozen(getPids(b));
+                case 'D' -> new Done();
                 case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())), b.get() != 0);
                 case 'E' -> new BindError(b.get() != 0, getString(b));
                 case 'C' -> new Handoff(new InetSocketAddress(getAddress(b), Short.toUnsignedInt(b.getShort())));
@@ -152,6 +221,36 @@ public final class Protocol {
         } catch (BufferUnderflowException e) {
             throw new ProtocolException("truncated message");
         }
+    }
+
+    private static void putBind(ByteBuffer b, BindRequest r) {
+        b.put((byte) r.family());
+        putAddress(b, r.address().getAddress());
+        b.putInt(r.port()).putInt(r.index()).putInt(r.receiveBuffer()).put((byte) (r.reusePort() ? 1 : 0))
+                .put((byte) (r.datagram() ? 1 : 0));
+        putString(b, r.path());
+    }
+
+    private static BindRequest getBind(ByteBuffer b, int worker, String secret) throws ProtocolException {
+        return new BindRequest(worker, secret, family(b.get()), getAddress(b), port(b.getInt()),
+                nonNegative(b.getInt(), "index"), nonNegative(b.getInt(), "receive buffer"), b.get() != 0,
+                b.get() != 0, getString(b));
+    }
+
+    private static java.util.List<Long> getPids(ByteBuffer b) {
+        int count = Short.toUnsignedInt(b.getShort());
+        java.util.List<Long> pids = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            pids.add(b.getLong());
+        }
+        return pids;
+    }
+
+    private static int kind(byte kind) throws ProtocolException {
+        if (kind != KERNEL && kind != MASTER && kind != UNIX_SOCKET) {
+            throw new ProtocolException("bad socket kind " + kind);
+        }
+        return kind;
     }
 
     private static void putString(ByteBuffer b, String s) {

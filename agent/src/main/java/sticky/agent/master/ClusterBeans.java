@@ -18,7 +18,7 @@ import sticky.agent.Logs;
 public final class ClusterBeans {
     private static final Logger log = Logs.get();
 
-    /** The cluster; reload() is the rolling restart. */
+    /** The cluster; reload() is the rolling restart, upgrade() replaces the master (and answers once it did, or why not). */
     public interface ClusterMXBean {
         long getPid();
 
@@ -31,6 +31,8 @@ public final class ClusterBeans {
         long getConnectionsDispatched();
 
         String reload();
+
+        String upgrade();
     }
 
     /** One worker slot. Pid is -1 while it has no process. */
@@ -58,7 +60,7 @@ public final class ClusterBeans {
 
     private ClusterBeans() {}
 
-    static void register(int workers, Supplier<ClusterStatus> status, Supplier<String> reload) {
+    static void register(int workers, Supplier<ClusterStatus> status, Supplier<String> reload, Supplier<String> upgrade) {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         try {
             server.registerMBean(new ClusterMXBean() {
@@ -84,6 +86,10 @@ public final class ClusterBeans {
 
                 public String reload() {
                     return reload.get();
+                }
+
+                public String upgrade() {
+                    return upgrade.get();
                 }
             }, new ObjectName("dev.sticky:type=Cluster"));
             for (int id = 1; id <= workers; id++) {

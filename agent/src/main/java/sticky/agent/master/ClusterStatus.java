@@ -23,8 +23,8 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
 
     String text() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "sticky master %d, up %s, %d workers, sticky %s%n", pid,
-                duration(uptimeMs), workers.size(), Version.current()));
+        out.append(String.format(Locale.ROOT, "sticky master %d, up %s, %d workers, sticky %s (protocol %d)%n", pid,
+                duration(uptimeMs), workers.size(), Version.current(), Version.protocol()));
         for (String listener : listeners) {
             out.append("listening on ").append(listener).append('\n');
         }
@@ -55,8 +55,9 @@ record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Strin
                 .collect(Collectors.joining(","));
         String listenerList = listeners.stream().map(l -> "\"" + l.replace("\\", "\\\\").replace("\"", "\\\"") + "\"")
                 .collect(Collectors.joining(","));
-        return String.format(Locale.ROOT, "{\"pid\":%d,\"version\":\"%s\",\"uptimeSeconds\":%d,\"shutdownTimeoutSeconds\":%d,"
-                + "\"listeners\":[%s],\"workers\":[%s]}%n", pid, Version.current(), uptimeMs / 1000,
+        return String.format(Locale.ROOT, "{\"pid\":%d,\"version\":\"%s\",\"protocol\":%d,\"uptimeSeconds\":%d,"
+                + "\"shutdownTimeoutSeconds\":%d,\"listeners\":[%s],\"workers\":[%s]}%n", pid, Version.current(),
+                Version.protocol(), uptimeMs / 1000,
                 shutdownTimeoutMs / 1000, listenerList, workerList);
     }
 

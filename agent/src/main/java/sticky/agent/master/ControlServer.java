@@ -13,6 +13,9 @@ import sticky.agent.common.Protocol.BindError;
 import sticky.agent.common.Protocol.BindOk;
 import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.common.Protocol.Hello;
+import sticky.agent.common.Protocol.MasterHello;
+import sticky.agent.common.Protocol.Refused;
+import sticky.agent.common.Version;
 import sticky.agent.common.Protocol.Message;
 import sticky.agent.common.Protocol.Ready;
 import sticky.agent.master.listen.Listener;
@@ -46,6 +49,7 @@ final class ControlServer {
     private final int uid;
     private int fd = -1;
     private volatile boolean closed;
+    private volatile Upgrade upgrade;
 
     /** Every event goes to lifecycle and listeners through the loop; this class holds no state of theirs. */
     ControlServer(Path path, int uid, String secret, int workers, MasterLoop loop, Listeners listeners,
@@ -57,6 +61,11 @@ final class ControlServer {
         this.loop = loop;
         this.listeners = listeners;
         this.lifecycle = lifecycle;
+    }
+
+    /** Where a new master's hello goes. */
+    void upgradeBy(Upgrade upgrade) {
+        this.upgrade = upgrade;
     }
 
     void start() throws IOException {
@@ -90,7 +99,7 @@ final class ControlServer {
     private void serve(int connection) {
         Route route = null;
         long pid = -1;
-        byte[] buffer = new byte[4096];
+        byte[] buffer = new byte[Protocol.MAX_MESSAGE];
         try {
             UnixSocket.Peer peer = UnixSocket.peer(connection);
             pid = peer.pid();
@@ -101,7 +110,15 @@ final class ControlServer {
             UnixSocket.receiveTimeout(connection, FIRST_MESSAGE_MS);
             Message first = Protocol.decode(UnixSocket.receive(connection, buffer));
             UnixSocket.receiveTimeout(connection, 0);
-            if (first instanceof Hello hello && authorized(hello.worker(), hello.secret())) {
+            if (first instanceof Hello hello && hello.version() != Version.protocol()
+                    && authorized(hello.worker(), hello.secret())) {
+                refuse(connection, hello, pid);
+                return;
+            } else if (first instanceof MasterHello hello && upgrade != null) {
+                upgrade.serve(connection, hello, pid);
+                return;
+            } else if (first instanceof Hello hello && hello.version() == Version.protocol()
+                    && authorized(hello.worker(), hello.secret())) {
                 long helloPid = pid;
                 loop.post(() -> lifecycle.hello(helloPid));
                 UnixSocket.send(connection, Protocol.encode(new Ready()));
@@ -139,6 +156,19 @@ final class ControlServer {
                 UnixSocket.close(connection);
             }
         }
+    }
+
+    /**
+     * A worker of another sticky version (sticky.jar replaced on disk, then a
+     * rolling restart): it exits with this answer, and its replacement fails,
+     * so the old worker keeps serving.
+     */
+    private void refuse(int connection, Hello hello, long pid) throws IOException {
+        String why = "a worker of protocol " + hello.version() + " cannot join a master of protocol "
+                + Version.protocol() + " (sticky.jar changed since the master started): replace the master with "
+                + "'java -jar sticky.jar upgrade', which starts workers of the new version";
+        log.error("refused worker {} (pid {}): {}", hello.worker(), pid, why);
+        UnixSocket.send(connection, Protocol.encode(new Refused(Version.protocol(), why)));
     }
 
     /** Joins or opens the listener; on a bind error, answers with it and returns null. */

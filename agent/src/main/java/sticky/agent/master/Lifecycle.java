@@ -54,6 +54,10 @@ final class Lifecycle {
     private boolean reloading;
     /** A reload asked for while a slot was being replaced alone: it starts once that is done. */
     private boolean reloadWaits;
+    /** A new master is starting to take this one's place ({@link Upgrade}): no worker is replaced meanwhile. */
+    private boolean upgrading;
+    /** A new master took this one's place: it is the service now; this one's workers leave and it exits. */
+    private boolean handedOver;
 
     Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs) {
         this(slots, spawner, routing, drain, timers, shutdownTimeoutMs, Parts.none(timers));
@@ -257,8 +261,9 @@ final class Lifecycle {
 
     /** SIGHUP: replaces every worker, one at a time, without refusing a connection. Null, or why not. */
     String reload() {
-        if (stopping || reloading) {
-            String why = "reload ignored: " + (stopping ? "the cluster is stopping" : "a rolling restart is running");
+        if (stopping || reloading || upgrading) {
+            String why = "reload ignored: " + (stopping ? "the cluster is stopping"
+                    : upgrading ? "an upgrade is under way" : "a rolling restart is running");
             log.warn(why);
             return why;
         }
@@ -301,7 +306,7 @@ final class Lifecycle {
         if (stopping) {
             return true; // every worker leaves anyway
         }
-        if (reloading || slot.current != w || Arrays.stream(slots).anyMatch(s -> s.replacement != null)) {
+        if (reloading || upgrading || slot.current != w || Arrays.stream(slots).anyMatch(s -> s.replacement != null)) {
             return false;
         }
         return startReplacement(slot, reason, "starting as a replacement (" + reason + ")");
@@ -424,7 +429,9 @@ final class Lifecycle {
         if (!stopping) {
             stopping = true;
             reloading = false;
-            notifier.stopping();
+            if (!handedOver) {
+                notifier.stopping(); // not after an upgrade: the service goes on, under the new master
+            }
             killsBeforeStop = departure.kills();
             routing.stopAccepting();
             List<Worker> all = new ArrayList<>(workers.values());
@@ -439,6 +446,37 @@ final class Lifecycle {
     private void finishStop() {
         routing.closeAll();
         stopped.complete(departure.kills() == killsBeforeStop);
+    }
+
+    /**
+     * An upgrade may start: no rolling restart, replacement or stop is under
+     * way, nor another upgrade; then none starts until {@link #upgradeEnded}.
+     * Null, or why not.
+     */
+    String upgradeStarts() {
+        String why = stopping ? "the cluster is stopping" : upgrading ? "an upgrade is under way"
+                : reloading || Arrays.stream(slots).anyMatch(s -> s.replacement != null) ? "a worker is being replaced"
+                : null;
+        if (why == null) {
+            upgrading = true;
+        }
+        return why;
+    }
+
+    /** The upgrade failed: this master goes on as before. */
+    void upgradeEnded() {
+        upgrading = false;
+    }
+
+    /** Every process of this master's. */
+    List<Long> pids() {
+        return new ArrayList<>(workers.keySet());
+    }
+
+    /** The new master serves: this one ends, its workers leaving as at a stop. */
+    void handedOver() {
+        handedOver = true;
+        end.complete(0);
     }
 
     /** One slot as the operator sees it; pid -1 when it has no process. */

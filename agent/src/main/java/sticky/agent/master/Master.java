@@ -44,7 +44,9 @@ public final class Master {
     private ControlServer control;
     private AdminServer admin;
     private MetricsServer metrics;
+    private final Object metricsLock = new Object();
     private HealthCheck health;
+    private Upgrade upgrade;
     private volatile boolean finished;
 
     private Master(Options options) {
@@ -97,19 +99,32 @@ public final class Master {
             builder.environment().remove("LISTEN_FDNAMES");
             return builder;
         }, classData::started, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
+        Notifier notifier = notifier(workers);
+        Predecessor predecessor = null;
+        if (Predecessor.upgrading()) {
+            try {
+                predecessor = Predecessor.takeSockets(workers, loop, listeners, notifier, this::startMetrics);
+            } catch (IOException e) {
+                log.error("upgrade: cannot take over from the old master: {}", e.getMessage());
+                return 1;
+            }
+            notifier = predecessor;
+        }
         lifecycle = new Lifecycle(workers, spawner, listeners, new ConnectionDrain(listeners), loop,
-                options.shutdownTimeoutMs(), parts(workers));
-        if (options.metrics() != null) {
-            metrics = new MetricsServer(options.metrics(), this::status);
+                options.shutdownTimeoutMs(), parts(workers, notifier));
+        if (predecessor == null) {
+            startMetrics(); // else once the old master has let go of the port
         }
         control = new ControlServer(socket, uid, secret, workers, loop, listeners, lifecycle);
+        upgrade = new Upgrade(socket, secret, loop, listeners, lifecycle, this::stopMetrics, this::startMetrics);
+        control.upgradeBy(upgrade);
         control.start();
         admin = new AdminServer(directory.resolve(ControlPaths.ADMIN), this::command);
         admin.start();
         ClusterBeans.register(workers, this::status, () -> {
             String refused = reload();
             return refused == null ? "rolling restart started" : refused;
-        });
+        }, () -> upgrade().text().trim());
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
         Signals.onHangup(() -> loop.post(lifecycle::reload));
         loop.post(lifecycle::start);
@@ -122,10 +137,40 @@ public final class Master {
         }
         MasterHeap.trim();
         try {
-            return lifecycle.end().get();
+            return (Integer) (predecessor == null ? lifecycle.end()
+                    : java.util.concurrent.CompletableFuture.anyOf(lifecycle.end(), predecessor.failed())).get();
         } catch (java.util.concurrent.ExecutionException e) {
             return 1;
         }
+    }
+
+    /** Not the master's lock: the loop stops the metrics at an upgrade while a stop may hold that lock and wait for the loop. */
+    private void startMetrics() {
+        synchronized (metricsLock) {
+            if (options.metrics() != null && metrics == null) {
+                try {
+                    metrics = new MetricsServer(options.metrics(), this::status);
+                } catch (IOException e) {
+                    log.error("metrics on {}: {}", options.metrics(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void stopMetrics() {
+        synchronized (metricsLock) {
+            if (metrics != null) {
+                metrics.close();
+                metrics = null;
+            }
+        }
+    }
+
+    /** A new master in this one's place: the answer once it took over, or why it did not. */
+    private AdminServer.Answer upgrade() {
+        String failed = upgrade.run();
+        return failed == null ? new AdminServer.Answer(0, "upgraded: master " + ProcessHandle.current().pid()
+                + " handed over and leaves once its workers finish\n") : new AdminServer.Answer(1, failed + "\n");
     }
 
     /** Null when a rolling restart started, or why not. */
@@ -143,15 +188,19 @@ public final class Master {
         return both;
     }
 
-    /** max-memory and max-lifetime, the watchdog, and systemd's notifications where NOTIFY_SOCKET is set. */
-    private Lifecycle.Parts parts(int workers) {
+    /** max-memory and max-lifetime, the watchdog, and who is told of the lifecycle's states. */
+    private Lifecycle.Parts parts(int workers, Notifier notifier) {
         Recycling recycling = new Recycling(options.maxMemoryBytes(), options.maxLifetimeMs(), ProcessMemory::pss, loop,
                 new java.util.Random());
         Watchdog watchdog = new Watchdog(options.watchdogMs(), new WorkerProgress(accepted, listeners), loop);
-        SystemdNotify notify = SystemdNotify.fromEnvironment();
-        Notifier notifier = notify == null ? Notifier.NONE
-                : new SystemdNotifier(notify, () -> workers + " workers serving on " + String.join(", ", listeners.names()));
         return new Lifecycle.Parts(recycling, watchdog, notifier);
+    }
+
+    /** systemd's notifications where NOTIFY_SOCKET is set. */
+    private Notifier notifier(int workers) {
+        SystemdNotify notify = SystemdNotify.fromEnvironment();
+        return notify == null ? Notifier.NONE
+                : new SystemdNotifier(notify, () -> workers + " workers serving on " + String.join(", ", listeners.names()));
     }
 
     /** What status reads of the loop's state, in one ask. */
@@ -185,6 +234,8 @@ public final class Master {
                 return new AdminServer.Answer(0, status().json());
             case "metrics":
                 return new AdminServer.Answer(0, status().prometheus());
+            case "upgrade":
+                return upgrade();
             case "reload": {
                 String refused = reload();
                 return refused == null ? new AdminServer.Answer(0, "rolling restart started\n")
@@ -212,6 +263,9 @@ public final class Master {
     }
 
     private synchronized boolean stopWorkers() {
+        if (upgrade != null) {
+            upgrade.abort();
+        }
         if (health != null) {
             health.stop();
             health = null;
@@ -220,10 +274,7 @@ public final class Master {
         if (classData != null) {
             classData.awaitWritten(); // the workers have left: the one that recorded for the cache too
         }
-        if (metrics != null) {
-            metrics.close();
-            metrics = null;
-        }
+        stopMetrics();
         if (admin != null) {
             admin.close();
             admin = null;

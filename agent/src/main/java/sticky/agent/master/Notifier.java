@@ -13,6 +13,9 @@ interface Notifier {
     /** The cluster stops. */
     default void stopping() {}
 
+    /** Upgrade: this master took the service over from the old one (MAINPID) and every worker serves. */
+    default void tookOver() {}
+
     /** Something the operator should see in systemctl status. */
     default void status(String text) {}
 }

@@ -5,7 +5,7 @@ import sticky.agent.unix.SystemdNotify;
 
 /**
  * The lifecycle's states as systemd's Type=notify wants them: READY=1 once
- * every worker serves its listeners, RELOADING=1 with MONOTONIC_USEC at a
+ * every worker serves its listeners (with MAINPID= after an upgrade), RELOADING=1 with MONOTONIC_USEC at a
  * rolling restart and READY=1 at its end, STOPPING=1 at a stop, and STATUS=
  * lines. MONOTONIC_USEC is CLOCK_MONOTONIC, which System.nanoTime reads on
  * Linux (HotSpot's os::javaTimeNanos, JDK 17 and 25).
@@ -23,6 +23,12 @@ final class SystemdNotifier implements Notifier {
     @Override
     public void ready() {
         notify.send("READY=1\nSTATUS=" + serving.get());
+    }
+
+    /** NotifyAccess=all lets a process other than the main one say MAINPID=, which makes it the main one. */
+    @Override
+    public void tookOver() {
+        notify.send("MAINPID=" + ProcessHandle.current().pid() + "\nREADY=1\nSTATUS=" + serving.get());
     }
 
     @Override

@@ -7,6 +7,8 @@ import sticky.agent.Logs;
 import sticky.agent.common.Protocol;
 import sticky.agent.common.Protocol.Hello;
 import sticky.agent.common.Protocol.Ready;
+import sticky.agent.common.Protocol.Refused;
+import sticky.agent.common.Version;
 import sticky.agent.unix.UnixSocket;
 
 /**
@@ -15,19 +17,31 @@ import sticky.agent.unix.UnixSocket;
  * closes the master's end, the wait ends, and the worker exits instead of
  * serving on descriptors that will never deliver again.
  */
-final class MasterLink {
+public final class MasterLink {
     private static final Logger log = Logs.get();
     private static final long EXIT_GRACE_MS = 2_000;
 
     private MasterLink() {}
 
+    /** The master speaks another protocol version: the worker cannot join it. */
+    public static final class RefusedException extends IOException {
+        RefusedException(String message) {
+            super(message);
+        }
+    }
+
     static void connect(Path control, int worker, String secret) throws IOException {
         int fd = UnixSocket.connect(control);
-        UnixSocket.send(fd, Protocol.encode(new Hello(worker, secret, ProcessHandle.current().pid())));
-        byte[] buffer = new byte[256];
+        UnixSocket.send(fd, Protocol.encode(new Hello(Version.protocol(), worker, secret, ProcessHandle.current().pid())));
+        byte[] buffer = new byte[Protocol.MAX_MESSAGE];
         byte[] reply = UnixSocket.receive(fd, buffer);
-        if (reply == null || !(Protocol.decode(reply) instanceof Ready)) {
+        Protocol.Message answer = reply == null ? null : Protocol.decode(reply);
+        if (!(answer instanceof Ready)) {
             UnixSocket.close(fd);
+            if (answer instanceof Refused refused) {
+                throw new RefusedException("the master (protocol " + refused.version() + ") refused worker " + worker
+                        + " (protocol " + Version.protocol() + "): " + refused.message());
+            }
             throw new IOException("the master refused worker " + worker);
         }
         Thread watch = new Thread(() -> watch(fd, worker, buffer), "sticky-master-link");

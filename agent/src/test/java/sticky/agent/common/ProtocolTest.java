@@ -23,8 +23,20 @@ import sticky.agent.common.Protocol.Ready;
 class ProtocolTest {
     static List<Message> samples() throws Exception {
         return List.of(
-                new Hello(3, "secret", 4242L),
+                new Hello(2, 3, "secret", 4242L),
                 new Ready(),
+                new Protocol.Refused(2, "a worker of protocol 3 cannot join"),
+                new Protocol.MasterHello(3, 2, "secret", 77L, 4),
+                new Protocol.Handed(Protocol.KERNEL,
+                        new BindRequest(0, "", 6, InetAddress.getByName("::"), 8080, 0, 0, false, false, ""), 1),
+                new Protocol.Handed(Protocol.UNIX_SOCKET,
+                        new BindRequest(0, "", Protocol.UNIX, InetAddress.getByName("0.0.0.0"), 0, 0, 0, false, false,
+                                "/run/app.sock"), -1),
+                new Protocol.HandedAll(5),
+                new Protocol.TakeOver(),
+                new Protocol.Frozen(List.of(12L, 13L)),
+                new Protocol.Frozen(List.of()),
+                new Protocol.Done(),
                 new BindRequest(2, "s3cr3t", 6, InetAddress.getByName("::"), 8080, 1, 65536, true, false, ""),
                 new BindRequest(1, "", 4, InetAddress.getByName("127.0.0.1"), 0, 0, 0, false, true, ""),
                 new BindRequest(1, "s", Protocol.UNIX, InetAddress.getByName("0.0.0.0"), 0, 0, 0, false, false, "/run/app.sock"),
@@ -40,6 +52,24 @@ class ProtocolTest {
     void everyMessageSurvivesTheWire() throws Exception {
         for (Message m : samples()) {
             assertEquals(m, Protocol.decode(Protocol.encode(m)));
+        }
+    }
+
+    @Test
+    void aHelloOfProtocolOneBeforeVersionsIsReadAsVersionOne() throws Exception {
+        byte[] secret = "s".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] legacy = java.nio.ByteBuffer.allocate(1 + 4 + 2 + secret.length + 8).put((byte) 'H').putInt(2)
+                .putShort((short) secret.length).put(secret).putLong(99L).array();
+        assertEquals(new Hello(1, 2, "s", 99L), Protocol.decode(legacy));
+    }
+
+    @Test
+    void everyVersionReadsTheVersionAtTheStartOfAFirstMessage() throws Exception {
+        // What a master of any version reads first: the type, then the version, then what that version says.
+        for (Message m : List.of(new Hello(7, 1, "s", 1L), new Protocol.MasterHello(7, 5, "s", 1L, 2))) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Protocol.encode(m));
+            b.get();
+            assertEquals(7, b.getInt(), m.toString());
         }
     }
 

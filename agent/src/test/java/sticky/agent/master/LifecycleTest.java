@@ -78,6 +78,41 @@ class LifecycleTest {
         assertEquals(6, lifecycle.view().get(0).restarts());
     }
 
+    @Test
+    void anUpgradeWaitsForNoReplacementHoldsOffReloadsAndEndsTheClusterWithoutTellingSystemdItStops() {
+        List<String> told = new ArrayList<>();
+        Notifier notifier = new Notifier() {
+            @Override
+            public void stopping() {
+                told.add("stopping");
+            }
+        };
+        Lifecycle lifecycle = new Lifecycle(2, spawner, routing, busy::contains, timers, SHUTDOWN_MS,
+                new Lifecycle.Parts(Recycling.off(timers), Watchdog.off(timers), notifier));
+        lifecycle.start();
+        serves(lifecycle, spawner.last(0));
+        serves(lifecycle, spawner.last(1));
+        assertNull(lifecycle.reload());
+        assertEquals("a worker is being replaced", lifecycle.upgradeStarts());
+        serves(lifecycle, spawner.last(0));
+        crash(lifecycle, spawner.started.get(0), 143);
+        serves(lifecycle, spawner.last(1));
+        crash(lifecycle, spawner.started.get(1), 143);
+        assertNull(lifecycle.upgradeStarts(), "the rolling restart is over");
+        assertEquals("an upgrade is under way", lifecycle.upgradeStarts());
+        assertEquals("reload ignored: an upgrade is under way", lifecycle.reload());
+        lifecycle.upgradeEnded();
+        assertNull(lifecycle.upgradeStarts(), "a failed upgrade may be tried again");
+        List<Long> pids = lifecycle.pids();
+        assertEquals(List.of(spawner.last(0).pid, spawner.last(1).pid), pids.stream().sorted().toList());
+        lifecycle.handedOver();
+        assertEquals(0, lifecycle.end().getNow(-1));
+        lifecycle.stop();
+        assertEquals(List.of(), told, "the service goes on under the new master");
+        timers.advance(100);
+        assertTrue(spawner.last(0).terminated && spawner.last(1).terminated, "its workers leave as at a stop");
+    }
+
     /** A cluster with max-memory and max-lifetime, a gauge that reads pss, and no random delay or jitter. */
     private Lifecycle recycled(int workers, long maxMemory, long maxLifetime, Map<Long, Long> pss) {
         java.util.Random none = new java.util.Random() {
