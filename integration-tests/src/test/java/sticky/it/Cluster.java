@@ -107,10 +107,13 @@ final class Cluster implements AutoCloseable {
         return new Cluster(command(List.of("-javaagent:" + agentJar + "=" + options), app, args), env);
     }
 
-    /** java @argfile: the whole command line but java in a file, which a test may edit. */
-    static Cluster withArgFile(Path argFile, List<String> args) throws IOException {
+    /** java JVM-OPTIONS @argfile: the rest of the command line in a file, which a test may edit. */
+    static Cluster withArgFile(List<String> jvmOptions, Path argFile, List<String> args) throws IOException {
         Files.write(argFile, args);
-        return new Cluster(List.of(JAVA, "@" + argFile));
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(jvmOptions);
+        command.add("@" + argFile);
+        return new Cluster(command);
     }
 
     /** What withArgFile's file holds for the app under the agent. */

@@ -12,7 +12,6 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
-import java.util.stream.Stream;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,12 +76,7 @@ class RollingRestartTest {
                 assertVersion(port, "v2");
             }
         } finally {
-            try (Stream<Path> files = Files.list(dir)) {
-                for (Path f : files.collect(Collectors.toList())) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
+            Directories.delete(dir);
         }
     }
 

@@ -51,12 +51,7 @@ class UnixDomainTest {
                 assertEquals(Set.of("app.sock"), names, "the master removed its link; the path stays, as the JDK leaves it");
             }
         } finally {
-            try (Stream<Path> left = Files.list(dir)) {
-                for (Path p : left.collect(Collectors.toList())) {
-                    Files.delete(p);
-                }
-            }
-            Files.delete(dir);
+            Directories.delete(dir);
         }
     }
 

@@ -130,22 +130,24 @@ class UpgradeTest {
             assertEquals(2, slotsByPid(newMaster).size());
             Routing.assertSticky(slotsByPid(newMaster).keySet(), port, ServerApisTest.sources(), 1, Clients::http);
         } finally {
-            try (Stream<Path> files = Files.list(dir)) {
-                for (Path f : files.collect(Collectors.toList())) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
+            Directories.delete(dir);
         }
     }
 
     @Test
     void aNewMasterThatCannotStartLeavesTheOldOneServingAndAnEditedArgFileIsPickedUp() throws Exception {
+        // Also: the new master's workers open their JMX ports beside the old workers' (upgraded through JMX itself).
         Path dir = Files.createTempDirectory("sticky-upgrade-args");
         Path args = dir.resolve("args");
         int metricsPort = JvmPortsTest.freePorts(1);
+        // Each worker opens a JMX port of its own (the port + its id): the new master's must not be the old ones'.
+        int jmxPorts = JvmPortsTest.freePorts(8);
+        // (on the command line: the master gives each worker its port by rewriting its own arguments, not an argfile's)
+        List<String> jmxOptions = List.of("-Dcom.sun.management.jmxremote.port=" + jmxPorts,
+                "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
+                "-Dcom.sun.management.jmxremote.host=127.0.0.1");
         List<String> good = Cluster.argsWithAgent("workers=2,metrics=" + metricsPort, EchoHttpApp.class, "0");
-        try (Cluster cluster = Cluster.withArgFile(args, good)) {
+        try (Cluster cluster = Cluster.withArgFile(jmxOptions, args, good)) {
             int port = cluster.awaitPort(2);
             long master = cluster.process().pid();
             Set<Long> workers = slotsByPid(master).keySet();
@@ -233,12 +235,7 @@ class UpgradeTest {
                         "the old master removed its link, the new one keeps its own");
             }
         } finally {
-            try (Stream<Path> left = Files.list(dir)) {
-                for (Path p : left.collect(Collectors.toList())) {
-                    Files.delete(p);
-                }
-            }
-            Files.delete(dir);
+            Directories.delete(dir);
         }
     }
 

@@ -45,7 +45,9 @@ import java.nio.charset.StandardCharsets;
  *                                                       kernel-dispatched group (in the group's order; home: the slot
  *                                                       it is the new master's for, or -1), 1 the master-dispatched
  *                                                       listening socket, 2 a Unix-domain listening socket
- * HandedAll   'A' count:int                             old to new: every socket sent
+ * HandedAll   'A' count:int slots:short generation:int...  old to new: every socket sent; each slot's generation
+ *                                                       (the new master's first process is the next, so that
+ *                                                       its JDWP and JMX ports are not the running one's)
  * TakeOver    'T'                                       new to old: my workers serve
  * Frozen      'F' count:short pid:long...               old to new: mine accept nothing new; these are my processes
  * Done        'D'                                       new to old: I serve (and told systemd MAINPID)
@@ -75,7 +77,7 @@ public final class Protocol {
     /** One listening socket of the old master's, and the bind it was opened for (worker and secret unused). */
     public record Handed(int kind, BindRequest request, int home) implements Message {}
 
-    public record HandedAll(int count) implements Message {}
+    public record HandedAll(int count, java.util.List<Integer> generations) implements Message {}
 
     public record TakeOver() implements Message {}
 
@@ -143,7 +145,8 @@ public final class Protocol {
             putBind(b, h.request());
             b.putInt(h.home());
         } else if (message instanceof HandedAll a) {
-            b.put((byte) 'A').putInt(a.count());
+            b.put((byte) 'A').putInt(a.count()).putShort((short) a.generations().size());
+            a.generations().forEach(b::putInt);
         } else if (message instanceof TakeOver) {
             b.put((byte) 'T');
         } else if (message instanceof Frozen f) {
@@ -205,7 +208,7 @@ public final class Protocol {
                 case 'M' -> new MasterHello(b.getInt(), b.getInt(), getString(b), b.getLong(),
                         nonNegative(b.getInt(), "slots"));
                 case 'S' -> new Handed(kind(b.get()), getBind(b, 0, ""), b.getInt());
-                case 'A' -> new HandedAll(nonNegative(b.getInt(), "count"));
+                case 'A' -> new HandedAll(nonNegative(b.getInt(), "count"), getInts(b));
                 case 'T' -> new TakeOver();
                 case 'F' -> new Frozen(getPids(b));
                 case 'D' -> new Done();
@@ -244,6 +247,15 @@ public final class Protocol {
             pids.add(b.getLong());
         }
         return pids;
+    }
+
+    private static java.util.List<Integer> getInts(ByteBuffer b) {
+        int count = Short.toUnsignedInt(b.getShort());
+        java.util.List<Integer> values = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            values.add(b.getInt());
+        }
+        return values;
     }
 
     private static int kind(byte kind) throws ProtocolException {

@@ -468,6 +468,26 @@ final class Lifecycle {
         upgrading = false;
     }
 
+    /** Each slot's generation: that of its serving process, or its last one's. */
+    List<Integer> generations() {
+        List<Integer> generations = new ArrayList<>();
+        for (Slot slot : slots) {
+            generations.add(slot.generation);
+        }
+        return generations;
+    }
+
+    /**
+     * Upgrade, in the new master, before {@link #start}: its slots go on from
+     * the old master's generations, so that each first process has the other
+     * JDWP and JMX ports than the one it replaces, which still holds its own.
+     */
+    void continueFrom(List<Integer> generations) {
+        for (int i = 0; i < slots.length && i < generations.size(); i++) {
+            slots[i].generation = generations.get(i);
+        }
+    }
+
     /** Every process of this master's. */
     List<Long> pids() {
         return new ArrayList<>(workers.keySet());

@@ -114,6 +114,8 @@ public final class Master {
                 options.shutdownTimeoutMs(), parts(workers, notifier));
         if (predecessor == null) {
             startMetrics(); // else once the old master has let go of the port
+        } else {
+            lifecycle.continueFrom(predecessor.generations());
         }
         control = new ControlServer(socket, uid, secret, workers, loop, listeners, lifecycle);
         upgrade = new Upgrade(socket, secret, loop, listeners, lifecycle, this::stopMetrics, this::startMetrics);

@@ -43,9 +43,13 @@ final class Predecessor implements Notifier {
     /** Run once this master dispatches, off the loop: what only one master may hold (the metrics port). */
     private final Runnable tookOver;
     private final CompletableFuture<Integer> failed = new CompletableFuture<>();
+    /** The old master's slots' generations, which this master's go on from. */
+    private final List<Integer> generations;
     private boolean asked;
 
-    private Predecessor(Notifier notifier, int connection, MasterLoop loop, Listeners listeners, Runnable tookOver) {
+    private Predecessor(Notifier notifier, int connection, MasterLoop loop, Listeners listeners, Runnable tookOver,
+            List<Integer> generations) {
+        this.generations = generations;
         this.notifier = notifier;
         this.connection = connection;
         this.loop = loop;
@@ -69,7 +73,8 @@ final class Predecessor implements Notifier {
             String secret = String.valueOf(System.getenv(Environment.UPGRADE_SECRET));
             UnixSocket.send(fd, Protocol.encode(new MasterHello(Version.protocol(), Version.upgradesFrom(), secret,
                     ProcessHandle.current().pid(), slots)));
-            List<Listeners.Handed> handed = receive(fd);
+            List<Integer> generations = new ArrayList<>();
+            List<Listeners.Handed> handed = receive(fd, generations);
             try {
                 loop.ask(() -> {
                     listeners.adopt(handed);
@@ -80,14 +85,14 @@ final class Predecessor implements Notifier {
             } catch (Exception e) {
                 throw new IOException("adopting the old master's sockets: " + e, e);
             }
-            return new Predecessor(notifier, fd, loop, listeners, tookOver);
+            return new Predecessor(notifier, fd, loop, listeners, tookOver, generations);
         } catch (IOException | RuntimeException e) {
             UnixSocket.close(fd);
             throw e;
         }
     }
 
-    private static List<Listeners.Handed> receive(int fd) throws IOException {
+    private static List<Listeners.Handed> receive(int fd, List<Integer> generations) throws IOException {
         FdPasser passer = new FdPasser(Protocol.MAX_MESSAGE);
         FdPasser.Received received = new FdPasser.Received();
         byte[] buffer = new byte[Protocol.MAX_MESSAGE];
@@ -110,6 +115,7 @@ final class Predecessor implements Notifier {
                 } else if (m instanceof Handed h && received.fd >= 0) {
                     handed.add(new Listeners.Handed(h.request(), h.kind(), received.fd, h.home()));
                 } else if (m instanceof HandedAll all && all.count() == handed.size()) {
+                    generations.addAll(all.generations());
                     return handed;
                 } else {
                     throw new IOException("unexpected " + m.getClass().getSimpleName() + " from the old master");
@@ -119,6 +125,11 @@ final class Predecessor implements Notifier {
             fds.forEach(Libc::close);
             throw e;
         }
+    }
+
+    /** The old master's slots' generations: this master's first processes are the next. */
+    List<Integer> generations() {
+        return generations;
     }
 
     /** Completes with 1 when the take-over failed: the master then stops. */

@@ -210,8 +210,11 @@ final class Upgrade {
         return "the hand-over to the new master (pid " + next.pid() + ") broke off: " + e.getMessage();
     }
 
+    private record Handing(List<Listeners.Handed> sockets, List<Integer> generations) {}
+
     private void handOver(int connection, int slots) throws Exception {
-        List<Listeners.Handed> handed = loop.ask(() -> listeners.handOver(slots));
+        Handing handing = loop.ask(() -> new Handing(listeners.handOver(slots), lifecycle.generations()));
+        List<Listeners.Handed> handed = handing.sockets();
         FdPasser passer = new FdPasser(Protocol.MAX_MESSAGE);
         for (Listeners.Handed h : handed) {
             byte[] message = Protocol.encode(new Handed(h.kind(), h.request(), h.home()));
@@ -224,7 +227,7 @@ final class Upgrade {
                 throw new IOException("sending a listening socket: " + Libc.strerror(errno));
             }
         }
-        UnixSocket.send(connection, Protocol.encode(new HandedAll(handed.size())));
+        UnixSocket.send(connection, Protocol.encode(new HandedAll(handed.size(), handing.generations())));
         log.info("upgrade: handed {} listening socket(s) to the new master", handed.size());
     }
 

@@ -67,6 +67,7 @@ public final class Libc {
     public static final int EPIPE = 32;
     public static final int EBADF = 9;
     public static final int ECONNABORTED = 103;
+    public static final int ENOPROTOOPT = 92;
     public static final int ECONNRESET = 104;
 
     public static native int socket(int domain, int type, int protocol);

@@ -178,7 +178,11 @@ final class SlotSockets {
             fprog.setPointer(Native.POINTER_SIZE, filters);
             if (Libc.setsockopt(group.get(0).fd, Libc.SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, fprog,
                     (int) fprog.size()) < 0) {
-                throw new SocketException("sticky: attaching the slot program: " + Libc.strerror(Libc.errno()));
+                int errno = Libc.errno();
+                throw new SocketException("sticky: attaching the slot program: " + Libc.strerror(errno)
+                        + (errno == Libc.ENOPROTOOPT ? " (the kernel has had this option since Linux 4.5; an emulator"
+                                + " such as qemu-user, which does not pass it on, may be between the JVM and the kernel:"
+                                + " run the JVM natively for kernel dispatch, or set dispatch=master)" : ""));
             }
         }
     }
