@@ -27,7 +27,12 @@ import java.util.stream.Stream;
  * was killed first (its workers are remembered as they appear).
  */
 final class Cluster implements AutoCloseable {
-    static final Duration START = Duration.ofSeconds(60);
+    /**
+     * How long a cluster may take to start, and the bound of most waits on it:
+     * 60 s, times sticky.test.slowdown (scripts/test-aarch64 runs every JVM
+     * emulated, about ten times slower).
+     */
+    static final Duration START = Duration.ofSeconds(60L * Integer.getInteger("sticky.test.slowdown", 1));
     static final Path JAR = Path.of(System.getProperty("sticky.jar"));
     static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
