@@ -133,7 +133,10 @@ final class Upgrade {
         try {
             return result.get(TAKE_OVER_MS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            return "the new master (pid " + next.pid() + ") did not take over within " + TAKE_OVER_MS / 1000 + " s";
+            // Completed here, so that a take-over asked for from now on is refused (see serve).
+            result.complete("the new master (pid " + next.pid() + ") did not take over within " + TAKE_OVER_MS / 1000
+                    + " s");
+            return result.getNow(null);
         } catch (Exception e) {
             return e.toString();
         }
@@ -176,6 +179,9 @@ final class Upgrade {
             handOver(connection, hello.slots());
             expect(connection, TakeOver.class);
             List<Long> pids = loop.ask(() -> {
+                if (result.isDone()) { // given up meanwhile (timeout, exit, stop): run's failure goes on the loop too
+                    throw new IOException("the upgrade was given up");
+                }
                 handedOver = true;
                 listeners.handedOver();
                 handingOver.run();
