@@ -208,9 +208,9 @@ public final class Protocol {
                 case 'M' -> new MasterHello(b.getInt(), b.getInt(), getString(b), b.getLong(),
                         nonNegative(b.getInt(), "slots"));
                 case 'S' -> new Handed(kind(b.get()), getBind(b, 0, ""), b.getInt());
-                case 'A' -> new HandedAll(nonNegative(b.getInt(), "count"), getInts(b));
+                case 'A' -> new HandedAll(nonNegative(b.getInt(), "count"), getList(b, ByteBuffer::getInt));
                 case 'T' -> new TakeOver();
-                case 'F' -> new Frozen(getPids(b));
+                case 'F' -> new Frozen(getList(b, ByteBuffer::getLong));
                 case 'D' -> new Done();
                 case 'O' -> new BindOk(new InetSocketAddress(getAddress(b), port(b.getInt())), b.get() != 0);
                 case 'E' -> new BindError(b.get() != 0, getString(b));
@@ -240,23 +240,16 @@ public final class Protocol {
                 b.get() != 0, getString(b));
     }
 
-    private static java.util.List<Long> getPids(ByteBuffer b) {
+    /** count:short, then count items. */
+    private static <T> java.util.List<T> getList(ByteBuffer b, java.util.function.Function<ByteBuffer, T> item) {
         int count = Short.toUnsignedInt(b.getShort());
-        java.util.List<Long> pids = new java.util.ArrayList<>();
+        java.util.List<T> values = new java.util.ArrayList<>();
         for (int i = 0; i < count; i++) {
-            pids.add(b.getLong());
-        }
-        return pids;
-    }
-
-    private static java.util.List<Integer> getInts(ByteBuffer b) {
-        int count = Short.toUnsignedInt(b.getShort());
-        java.util.List<Integer> values = new java.util.ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            values.add(b.getInt());
+            values.add(item.apply(b));
         }
         return values;
     }
+
 
     private static int kind(byte kind) throws ProtocolException {
         if (kind != KERNEL && kind != MASTER && kind != UNIX_SOCKET) {
