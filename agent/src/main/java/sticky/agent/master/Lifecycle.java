@@ -267,7 +267,7 @@ final class Lifecycle {
             log.warn(why);
             return why;
         }
-        if (Arrays.stream(slots).anyMatch(s -> s.replacement != null)) {
+        if (replacing()) {
             reloadWaits = true;
             log.info("rolling restart asked for: it starts once the worker being replaced has left");
             return null;
@@ -306,7 +306,7 @@ final class Lifecycle {
         if (stopping) {
             return true; // every worker leaves anyway
         }
-        if (reloading || upgrading || slot.current != w || Arrays.stream(slots).anyMatch(s -> s.replacement != null)) {
+        if (reloading || upgrading || slot.current != w || replacing()) {
             return false;
         }
         return startReplacement(slot, reason, "starting as a replacement (" + reason + ")");
@@ -455,12 +455,17 @@ final class Lifecycle {
      */
     String upgradeStarts() {
         String why = stopping ? "the cluster is stopping" : upgrading ? "an upgrade is under way"
-                : reloading || Arrays.stream(slots).anyMatch(s -> s.replacement != null) ? "a worker is being replaced"
+                : reloading || replacing() ? "a worker is being replaced"
                 : null;
         if (why == null) {
             upgrading = true;
         }
         return why;
+    }
+
+    /** Whether some slot's replacement is under way (a rolling restart's, or one slot's alone). */
+    private boolean replacing() {
+        return Arrays.stream(slots).anyMatch(s -> s.replacement != null);
     }
 
     /** The upgrade failed: this master goes on as before. */

@@ -22,13 +22,17 @@ final class SystemdNotifier implements Notifier {
 
     @Override
     public void ready() {
-        notify.send("READY=1\nSTATUS=" + serving.get());
+        notify.send(readyMessage());
     }
 
     /** NotifyAccess=all lets a process other than the main one say MAINPID=, which makes it the main one. */
     @Override
     public void tookOver() {
-        notify.send("MAINPID=" + ProcessHandle.current().pid() + "\nREADY=1\nSTATUS=" + serving.get());
+        notify.send("MAINPID=" + ProcessHandle.current().pid() + "\n" + readyMessage());
+    }
+
+    private String readyMessage() {
+        return "READY=1\nSTATUS=" + serving.get();
     }
 
     @Override

@@ -71,16 +71,21 @@ public final class Listener {
         } else if (first.kind() == Protocol.UNIX_SOCKET) {
             listener = new Listener(UnixDispatch.adopt(first.fd(), Path.of(request.path())), slots, false);
         } else {
-            InetSocketAddress local = sticky.agent.unix.Sockaddr.local(first.fd());
-            if (local == null) {
-                throw new IOException("a handed listening socket is not bound to an IP address");
-            }
-            listener = new Listener(new MasterDispatch(MasterDispatch.Listening.adopted(first.fd(), local), dispatched,
-                    router, true), slots, true);
+            MasterDispatch.Listening listening = MasterDispatch.Listening.adopted(first.fd(), handedAddress(first.fd()));
+            listener = new Listener(new MasterDispatch(listening, dispatched, router, true), slots, true);
         }
         listener.adoptedUnbound = true;
         log.info("listening on {} (handed over by the old master)", listener.name());
         return listener.withRequest(request);
+    }
+
+    /** Where a socket an old master handed over is bound. */
+    static InetSocketAddress handedAddress(int fd) throws IOException {
+        InetSocketAddress local = sticky.agent.unix.Sockaddr.local(fd);
+        if (local == null) {
+            throw new IOException("a handed socket is not bound to an IP address");
+        }
+        return local;
     }
 
     /** Upgrade, in the old master: this listener's sockets and its bind, for a new master of slots workers. */

@@ -178,15 +178,14 @@ public final class Listeners implements Routing {
      * dispatches until {@link #resume}.
      */
     public void adopt(List<Handed> handed) throws IOException {
-        Map<Key, List<Dispatch.Handing>> groups = new java.util.LinkedHashMap<>();
-        Map<Key, BindRequest> requests = new HashMap<>();
+        Map<Key, List<Handed>> groups = new java.util.LinkedHashMap<>();
         for (Handed h : handed) {
-            Key key = key(h.request());
-            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(h.socket());
-            requests.putIfAbsent(key, h.request());
+            groups.computeIfAbsent(key(h.request()), k -> new ArrayList<>()).add(h);
         }
-        for (Map.Entry<Key, List<Dispatch.Handing>> group : groups.entrySet()) {
-            byKey.put(group.getKey(), Listener.adopt(requests.get(group.getKey()), group.getValue(), dispatched, router));
+        for (Map.Entry<Key, List<Handed>> group : groups.entrySet()) {
+            List<Dispatch.Handing> sockets = group.getValue().stream().map(Handed::socket).collect(Collectors.toList());
+            byKey.put(group.getKey(),
+                    Listener.adopt(group.getValue().get(0).request(), sockets, dispatched, router));
         }
     }
 

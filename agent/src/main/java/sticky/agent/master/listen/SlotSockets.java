@@ -13,7 +13,6 @@ import sticky.agent.JdkAccess;
 import sticky.agent.common.IpAddresses;
 import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.unix.Libc;
-import sticky.agent.unix.Sockaddr;
 import sticky.agent.unix.TcpInfo;
 
 /**
@@ -75,11 +74,7 @@ final class SlotSockets {
     static SlotSockets adopt(BindRequest request, int backlog, List<Integer> fds) throws IOException {
         List<Socket> sockets = new ArrayList<>();
         fds.forEach(fd -> sockets.add(new Socket(fd)));
-        InetSocketAddress local = Sockaddr.local(fds.get(0));
-        if (local == null) {
-            throw new IOException("a handed socket is not bound to an IP address");
-        }
-        return new SlotSockets(request, backlog, sockets, local);
+        return new SlotSockets(request, backlog, sockets, Listener.handedAddress(fds.get(0)));
     }
 
     /** Binds one socket per slot as the application asked; the JDK's own BindException if the port is taken. */
