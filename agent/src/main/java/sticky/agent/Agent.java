@@ -4,7 +4,10 @@ import java.io.File;
 import java.lang.instrument.Instrumentation;
 import sticky.agent.common.Environment;
 import sticky.agent.common.Version;
+import sticky.agent.jvm.Logs;
+import sticky.agent.jvm.Platforms;
 import sticky.agent.master.Master;
+import sticky.agent.options.Options;
 import sticky.agent.worker.Worker;
 
 /**

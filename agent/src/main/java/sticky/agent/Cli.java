@@ -16,7 +16,7 @@ import sticky.agent.common.ControlPaths;
 import sticky.agent.common.Version;
 
 /**
- * {@code java -jar sticky.jar status|reload|stop|upgrade [--json] [PID]}, {@code --help}, {@code --version}: the operator's
+ * {@code java -jar sticky.jar status [--json] | reload [--wait] | stop | upgrade [PID]}, {@code --help}, {@code --version}: the operator's
  * command line. It finds this user's running masters by their directories and
  * asks through the master's admin socket. Exit codes: 0 done, 1 the master
  * refused or failed, 2 usage, 3 no such master.
@@ -61,7 +61,8 @@ public final class Cli {
 
             Commands to a running master of yours (PID needed only when you run several):
                 java -jar sticky.jar status [--json] [PID]   listeners and workers
-                java -jar sticky.jar reload [PID]            rolling restart, as SIGHUP
+                java -jar sticky.jar reload [--wait] [PID]   rolling restart, as SIGHUP; --wait: until it is over
+                                                             (exit 0 when every worker was replaced, 1 with why not)
                 java -jar sticky.jar stop [PID]              graceful stop, as SIGTERM; waits until it is done
                 java -jar sticky.jar upgrade [PID]           a new master (the command line and jars as on disk now)
                                                              takes over the sockets; waits until the old one is gone
@@ -78,6 +79,7 @@ public final class Cli {
     static int run(String[] args) {
         List<String> words = new ArrayList<>(List.of(args));
         boolean json = words.remove("--json");
+        boolean wait = words.remove("--wait");
         if (words.equals(List.of("--version")) && !json) {
             System.out.println("sticky " + Version.current());
             return OK;
@@ -88,8 +90,10 @@ public final class Cli {
         }
         String command = words.remove(0);
         if (!List.of("status", "reload", "stop", "upgrade").contains(command) || words.size() > 1
-                || (json && !command.equals("status")) || (words.size() == 1 && !words.get(0).matches("\\d+"))) {
-            System.err.println("sticky: usage: java -jar sticky.jar status|reload|stop|upgrade [--json] [PID]");
+                || (json && !command.equals("status")) || (wait && !command.equals("reload"))
+                || (words.size() == 1 && !words.get(0).matches("\\d+"))) {
+            System.err.println("sticky: usage: java -jar sticky.jar status [--json] | reload [--wait] | stop | upgrade"
+                    + " [PID]");
             return USAGE;
         }
         try {
@@ -98,7 +102,8 @@ public final class Cli {
                 return NO_MASTER;
             }
             long pid = Long.parseLong(master.get().getFileName().toString());
-            String[] answer = ask(master.get().resolve(ControlPaths.ADMIN), command + (json ? " --json" : ""));
+            String[] answer = ask(master.get().resolve(ControlPaths.ADMIN),
+                    command + (json ? " --json" : "") + (wait ? " --wait" : ""));
             int code = Integer.parseInt(answer[0].trim());
             System.out.print(answer[1]);
             if ((command.equals("stop") || command.equals("upgrade")) && code == OK) {

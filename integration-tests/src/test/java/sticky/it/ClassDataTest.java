@@ -70,18 +70,15 @@ class ClassDataTest {
                 assertEquals(Set.of(), caches(cacheDir), "no cache before a worker left");
                 servedByEveryWorker(cluster, port);
 
-                cluster.signal("HUP");
-                cluster.await(l -> l.contains("rolling restart done"), 1, Cluster.START);
-                cluster.await(l -> l.contains("made the class data cache"), 1, Cluster.START);
-                cache = single(caches(cacheDir));
-                ProcessHandle victim = cluster.workers().get(0);
+                assertEquals(null, cluster.reloadAndWait());
+                cache = awaitCache(cacheDir); // made once the recording worker has left
+                MasterStatus reloaded = cluster.awaitServing(2);
+                ProcessHandle victim = ProcessHandle.of(reloaded.worker(1).pid()).orElseThrow();
                 victim.destroyForcibly();
                 victim.onExit().join();
-                cluster.await(l -> l.matches(".*worker \\d restarted, pid \\d+"), 1, Cluster.START);
-                ProcessHandle respawned = cluster.workers().stream().filter(w -> w.pid() != victim.pid())
-                        .filter(w -> !first.contains(w)).max(Comparator.comparing(w -> w.info().startInstant().orElseThrow()))
-                        .orElseThrow();
-                cluster.await(l -> l.startsWith("listening "), 5, Cluster.START); // 2, 2 replacements, the respawned
+                MasterStatus respawnedStatus = cluster.awaitStatus(MasterStatus.replaced(1, victim.pid()));
+                cluster.awaitServing(2);
+                ProcessHandle respawned = ProcessHandle.of(respawnedStatus.worker(1).pid()).orElseThrow();
                 assertTrue(maps(respawned, cache), "the respawned worker maps " + cache);
                 servedByEveryWorker(cluster, port);
                 assertFalse(cluster.output().contains("[warning]"), "HotSpot's CDS warnings are not the application's");
@@ -104,13 +101,12 @@ class ClassDataTest {
             try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2", env, jar.toString(), PlainHttpApp.class, "0")) {
                 int port = cluster.awaitPort(2);
                 servedByEveryWorker(cluster, port);
-                cluster.await(l -> l.contains("was not usable by this JVM"), 1, Cluster.START);
-                assertEquals(Set.of(), caches(cacheDir), "the broken cache is removed");
-                ProcessHandle victim = cluster.workers().get(0);
-                victim.destroyForcibly();
-                victim.onExit().join();
-                cluster.await(l -> l.matches(".*worker \\d restarted, pid \\d+"), 1, Cluster.START);
-                cluster.await(l -> l.startsWith("listening "), 3, Cluster.START);
+                awaitNoCache(cacheDir); // the broken cache is removed by the workers the JVM started without it
+                long victim = cluster.awaitServing(2).worker(1).pid();
+                ProcessHandle.of(victim).orElseThrow().destroyForcibly();
+                ProcessHandle.of(victim).ifPresent(p -> p.onExit().join());
+                cluster.awaitStatus(MasterStatus.replaced(1, victim));
+                cluster.awaitServing(2);
                 assertEquals(1, cluster.workers().stream().filter(w -> commandLine(w).contains("AOTMode=record")).count(),
                         "the respawned worker records a new cache");
                 servedByEveryWorker(cluster, port);
@@ -164,6 +160,24 @@ class ClassDataTest {
                     Files.deleteIfExists(p);
                 }
             }
+        }
+    }
+
+    /** Waits until the cache directory holds one cache (made off the master's loop, once a recorder left): it. */
+    private static Path awaitCache(Path cacheDir) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Cluster.START.toNanos();
+        while (caches(cacheDir).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "no class data cache was made in " + cacheDir);
+            Thread.sleep(50);
+        }
+        return single(caches(cacheDir));
+    }
+
+    private static void awaitNoCache(Path cacheDir) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Cluster.START.toNanos();
+        while (!caches(cacheDir).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the cache is still in " + cacheDir + ": " + caches(cacheDir));
+            Thread.sleep(50);
         }
     }
 

@@ -37,6 +37,8 @@ final class Cluster implements AutoCloseable {
     static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
     private final Process process;
+    /** Where the master keeps its directory: the TMPDIR it was started with, or /tmp. */
+    private final Path socketsParent;
     private final List<String> lines = new ArrayList<>();
     private final Set<ProcessHandle> started = new LinkedHashSet<>();
     /** Processes the master did not start but that belong to this cluster: masters an upgrade started. */
@@ -52,6 +54,7 @@ final class Cluster implements AutoCloseable {
         }
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
+        socketsParent = MasterStatus.parent(builder.environment().get("TMPDIR"));
         process = builder.start();
         Thread reader = new Thread(this::read, "output-of-" + process.pid());
         reader.setDaemon(true);
@@ -128,18 +131,27 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * The pid of the count-th new master an upgrade started ("upgrade: started a
-     * new master, pid N" in the output), remembered so that close() ends it and its workers too.
+     * A master an upgrade started, named in the upgrade's answer ("upgraded:
+     * master N took over from master M, ..."): its pid, remembered so that
+     * close() ends it and its workers too.
      */
-    long awaitNewMaster(int count) throws InterruptedException {
-        List<String> started = await(l -> l.startsWith("INFO sticky - upgrade: started a new master, pid "), count, START);
-        String line = started.get(count - 1);
-        long pid = Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+    long tookOverBy(String upgradeAnswer) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("upgraded: master (\\d+) took over from master \\d+")
+                .matcher(upgradeAnswer);
+        if (!m.find()) {
+            fail("not an upgrade's answer: " + upgradeAnswer);
+        }
+        long pid = Long.parseLong(m.group(1));
+        track(pid);
+        return pid;
+    }
+
+    /** Remembers a master this cluster's started (an upgrade's), so that close() ends it and its workers too. */
+    void track(long pid) {
         synchronized (tracked) {
             ProcessHandle.of(pid).ifPresent(tracked::add);
         }
         rememberWorkers();
-        return pid;
     }
 
     /** The same app as a plain JVM, to compare with. */
@@ -271,6 +283,23 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    MasterStatus status() throws IOException {
+        return MasterStatus.of(socketsParent, process.pid());
+    }
+
+    /** Waits until every one of the master's workers serves, none replaced or leaving; the status then. */
+    MasterStatus awaitServing(int workers) throws IOException, InterruptedException {
+        return awaitStatus(MasterStatus.serving(workers));
+    }
+
+    /**
+     * reload --wait on the master's admin socket: returns once the rolling
+     * restart is over; null when every worker was replaced, else why not.
+     */
+    String reloadAndWait() throws IOException {
+        return MasterStatus.request(socketsParent, process.pid(), "reload --wait").failure();
+    }
+
     /** Waits until the master's status (status --json) satisfies condition. */
     MasterStatus awaitStatus(Predicate<MasterStatus> condition) throws IOException, InterruptedException {
         return awaitStatus(condition, START);
@@ -278,7 +307,7 @@ final class Cluster implements AutoCloseable {
 
     /** The same, waiting up to timeout. */
     MasterStatus awaitStatus(Predicate<MasterStatus> condition, Duration timeout) throws IOException, InterruptedException {
-        return MasterStatus.await(process.pid(), condition, timeout);
+        return MasterStatus.await(socketsParent, process.pid(), condition, timeout);
     }
 
     Integer waitForExit(Duration timeout) throws InterruptedException {

@@ -18,8 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
@@ -43,14 +41,9 @@ class JvmPortsTest {
         try (Cluster cluster = Cluster.withAgent("workers=2", jvm, SelectorApp.class, "0")) {
             int port = cluster.awaitPort(2);
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 1, Clients::line);
-            Pattern started = Pattern.compile("INFO sticky - worker (\\d) started, pid (\\d+)");
-            for (String line : cluster.await(l -> started.matcher(l).matches(), 2, Cluster.START)) {
-                Matcher m = started.matcher(line);
-                m.matches();
-                int id = Integer.parseInt(m.group(1));
-                long pid = Long.parseLong(m.group(2));
-                assertEquals("JDWP-Handshake", jdwpHandshake(jdwp + id), "debugger of worker " + id);
-                assertEquals(pid, jmxPid(jmx + id), "JMX of worker " + id);
+            for (MasterStatus.Worker w : cluster.awaitServing(2).workers()) {
+                assertEquals("JDWP-Handshake", jdwpHandshake(jdwp + w.id()), "debugger of worker " + w.id());
+                assertEquals(w.pid(), jmxPid(jmx + w.id()), "JMX of worker " + w.id());
             }
             assertEquals("JDWP-Handshake", jdwpHandshake(jdwp), "the master keeps the debugger port as given");
         }
@@ -77,9 +70,10 @@ class JvmPortsTest {
             }
             assertThrows(java.net.ConnectException.class, () -> Clients.http(InetAddress.getByName("127.0.0.1"),
                     management), "nobody binds the port itself");
-            String json = OperatorTest.cli("status", "--json", Long.toString(cluster.process().pid())).output();
-            assertTrue(json.contains("\"ports\":[" + (management + 1) + "]}") && json.contains("\"ports\":["
-                    + (management + 2) + "]}"), json);
+            MasterStatus json = MasterStatus.parse(OperatorTest.cli("status", "--json",
+                    Long.toString(cluster.process().pid())).output());
+            assertEquals(List.of(management + 1), json.worker(1).ports());
+            assertEquals(List.of(management + 2), json.worker(2).ports());
             String text = OperatorTest.cli("status", Long.toString(cluster.process().pid())).output();
             assertTrue(text.contains("private port " + management + ": worker 1 on " + (management + 1) + ", worker 2 on "
                     + (management + 2) + "\n"), text);
@@ -141,9 +135,11 @@ class JvmPortsTest {
     /** The values of app_pid Prometheus has now, or nothing while it is not up yet. */
     private static Set<String> pidsSeen(int web) {
         try (InputStream in = new java.net.URL("http://127.0.0.1:" + web + "/api/v1/query?query=app_pid").openStream()) {
-            String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return Pattern.compile("\"value\":\\[[0-9.]+,\"(\\d+)\"]").matcher(json).results().map(m -> m.group(1))
-                    .collect(java.util.stream.Collectors.toSet());
+            // {"status":"success","data":{"resultType":"vector","result":[{"metric":{...},"value":[time,"pid"]}]}}
+            Set<String> pids = new java.util.HashSet<>();
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(in).path("data").path("result")
+                    .forEach(series -> pids.add(series.path("value").path(1).asText()));
+            return pids;
         } catch (IOException notYet) {
             return Set.of();
         }

@@ -70,9 +70,9 @@ class OperatorTest {
             assertTrue(text.output().startsWith("sticky master " + pid + ", up "), text.output());
             assertTrue(text.output().lines().findFirst().orElseThrow().endsWith(", sticky " + System.getProperty("sticky.version")
                     + " (protocol " + ControlChannelTest.protocol() + ")"), text.output());
-            assertTrue(text.output().contains("listening on [0:0:0:0:0:0:0:0]:" + port), text.output());
+            assertTrue(text.output().contains("listening on [0:0:0:0:0:0:0:0]:" + port + " (kernel dispatch)"), text.output());
             for (ProcessHandle worker : cluster.workers()) {
-                assertTrue(Pattern.compile("(?m)^[12]\\s+" + worker.pid() + "\\s+running\\s").matcher(text.output()).find(),
+                assertTrue(Pattern.compile("(?m)^[12]\\s+" + worker.pid() + "\\s+serving\\s").matcher(text.output()).find(),
                         text.output());
             }
 
@@ -86,23 +86,31 @@ class OperatorTest {
                     s.getInputStream().read(); // answered: the server holds it open now
                     held.add(s);
                 }
-                String json = cli("status", "--json", pid).output();
-                assertTrue(json.startsWith("{\"pid\":" + pid + ",\"version\":\"" + System.getProperty("sticky.version") + "\","),
-                        json);
-                Matcher w = Pattern.compile("\\{\"id\":(\\d),\"pid\":(\\d+),\"state\":\"running\",\"uptimeSeconds\":\\d+,"
-                        + "\"restarts\":0,\"dispatched\":(\\d+),\"open\":(\\d+),\"lastReplaced\":null,"
-                        + "\"replacements\":\\{\"crash\":0,\"hang\":0,\"memory\":0,\"lifetime\":0,\"reload\":0},\"ports\":\\[]}")
-                        .matcher(json);
+                Run json = cli("status", "--json", pid);
+                assertEquals(0, json.code(), json.output());
+                MasterStatus status = MasterStatus.parse(json.output());
+                assertEquals(Long.parseLong(pid), status.pid());
+                assertEquals(System.getProperty("sticky.version"), status.version());
+                assertEquals(List.of(new MasterStatus.Listener("[0:0:0:0:0:0:0:0]:" + port, "kernel", List.of(1, 2))),
+                        status.listeners());
+                assertEquals(new MasterStatus.Reload("none", null), status.reload());
+                assertEquals(new MasterStatus.Upgrade("none", null, null), status.upgrade());
+                assertEquals(2, status.workers().size(), json.output());
                 long dispatched = 0;
-                int workers = 0;
-                while (w.find()) {
-                    workers++;
-                    dispatched += Long.parseLong(w.group(3));
-                    long expectedOpen = w.group(2).equals(owners.get(client)) ? 3 : 0;
-                    assertEquals(expectedOpen, Long.parseLong(w.group(4)), "open connections of worker " + w.group(1));
+                for (MasterStatus.Worker w : status.workers()) {
+                    assertEquals("serving", w.state());
+                    assertEquals(1, w.generation());
+                    assertEquals(0, w.restarts());
+                    assertEquals(null, w.lastReplaced());
+                    assertEquals(Map.of("crash", 0, "hang", 0, "memory", 0, "lifetime", 0, "reload", 0), w.replacements());
+                    assertEquals(List.of(), w.ports());
+                    assertEquals(null, w.replacement());
+                    assertEquals(List.of(), w.leaving());
+                    dispatched += w.dispatched();
+                    long expectedOpen = Long.toString(w.pid()).equals(owners.get(client)) ? 3 : 0;
+                    assertEquals(expectedOpen, w.open(), "open connections of worker " + w.id());
                 }
-                assertEquals(2, workers, json);
-                assertEquals(3 * ServerApisTest.sources().size() + 3, dispatched, json);
+                assertEquals(3 * ServerApisTest.sources().size() + 3, dispatched, json.output());
             } finally {
                 for (Socket s : held) {
                     s.close();
@@ -123,10 +131,9 @@ class OperatorTest {
             int port = cluster.awaitPort(2);
             cluster.await(l -> l.equals("transport epoll"), 2, Cluster.START);
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 3, Clients::http);
-            String json = cli("status", "--json", Long.toString(cluster.process().pid())).output();
-            long dispatched = Pattern.compile("\"dispatched\":(\\d+)").matcher(json).results()
-                    .mapToLong(m -> Long.parseLong(m.group(1))).sum();
-            assertEquals(3L * ServerApisTest.sources().size(), dispatched, json);
+            MasterStatus status = cluster.status();
+            assertEquals(3L * ServerApisTest.sources().size(),
+                    status.workers().stream().mapToLong(MasterStatus.Worker::dispatched).sum(), status.toString());
         }
     }
 
@@ -141,7 +148,18 @@ class OperatorTest {
             cluster.awaitStatus(MasterStatus.replacedAll(before));
             Set<Long> after = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
             assertTrue(java.util.Collections.disjoint(before, after), before + " " + after);
-            assertTrue(cli("status", "--json", pid).output().contains("\"restarts\":1"), "a replacement counts as a restart");
+            MasterStatus status = cluster.status();
+            assertEquals(List.of(1, 1), status.workers().stream().map(MasterStatus.Worker::restarts).toList(),
+                    "a replacement counts as a restart");
+            assertEquals(List.of(2, 2), status.workers().stream().map(MasterStatus.Worker::generation).toList());
+            assertEquals("done", status.reload().state());
+
+            // --wait returns once the rolling restart is over.
+            assertEquals(new Run(0, "rolling restart done\n"), cli("reload", "--wait", pid));
+            status = cluster.status();
+            assertEquals(List.of(2, 2), status.workers().stream().map(MasterStatus.Worker::restarts).toList());
+            assertTrue(status.workers().stream().allMatch(w -> w.state().equals("serving") && w.leaving().isEmpty()),
+                    "every old worker has left once the rolling restart is done: " + status);
 
             // Without a PID the command line finds the master itself, or names it among several.
             Run found = cli("status");
@@ -223,6 +241,7 @@ class OperatorTest {
         assertEquals(3, cli("status", "999999999").code(), "no such master");
         assertEquals(2, cli("restart").code(), "unknown command");
         assertEquals(2, cli("stop", "--json").code(), "--json is for status");
+        assertEquals(2, cli("status", "--wait").code(), "--wait is for reload");
         Run help = cli();
         assertEquals(0, help.code());
         assertTrue(help.output().contains("java -javaagent:sticky.jar=workers=4"), help.output());
@@ -282,7 +301,7 @@ class OperatorTest {
                 for (int id = 1; id <= 2; id++) {
                     ObjectName name = new ObjectName("dev.sticky:type=Worker,id=" + id);
                     assertTrue(workers.contains((Long) beans.getAttribute(name, "Pid")));
-                    assertEquals("running", beans.getAttribute(name, "State"));
+                    assertEquals("serving", beans.getAttribute(name, "State"));
                     assertEquals(null, beans.getAttribute(name, "LastReplaced"));
                     var replacements = (javax.management.openmbean.TabularData) beans.getAttribute(name, "Replacements");
                     assertEquals(5, replacements.size(), "a count for each reason");

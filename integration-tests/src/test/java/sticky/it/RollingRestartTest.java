@@ -36,7 +36,7 @@ class RollingRestartTest {
                     Thread.sleep(10); // load is flowing
                 }
                 long before = load.requests();
-                cluster.signal("HUP");
+                assertEquals(null, cluster.reloadAndWait());
                 cluster.awaitStatus(MasterStatus.replacedAll(oldWorkers));
                 requestsDuringRestart = load.requests() - before;
                 long after = load.requests();
@@ -109,10 +109,13 @@ class RollingRestartTest {
             int port = cluster.awaitPort(2);
             Set<Long> workers = cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet());
             Files.writeString(broken, "the next start fails");
-            cluster.signal("HUP");
-            cluster.await(l -> l.contains("rolling restart stopped; the remaining workers keep running"), 1, Cluster.START);
-            cluster.await(l -> l.matches("ERROR sticky - worker 1: replacement pid \\d+ exited with code 3; pid \\d+ keeps serving"),
-                    1, Cluster.START);
+            OperatorTest.Run reload = OperatorTest.cli("reload", "--wait", Long.toString(cluster.process().pid()));
+            assertEquals(1, reload.code(), reload.output());
+            assertTrue(reload.output().matches("worker 1: replacement pid \\d+ exited with code 3; pid \\d+ keeps serving\n"),
+                    reload.output());
+            MasterStatus status = cluster.status();
+            assertEquals("stopped", status.reload().state());
+            assertEquals(reload.output().trim(), status.reload().why());
             assertEquals(workers, cluster.workers().stream().map(ProcessHandle::pid).collect(Collectors.toSet()));
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::line);
         } finally {

@@ -65,7 +65,7 @@ class UpgradeTest {
                 long during = load.requests() - before;
                 assertEquals(0, upgrade.code(), upgrade.output());
                 assertTrue(upgrade.output().contains("upgraded: the old master is gone"), upgrade.output());
-                newMaster = cluster.awaitNewMaster(1);
+                newMaster = cluster.tookOverBy(upgrade.output());
                 slotOf.putAll(slotsByPid(newMaster));
                 awaitRequests(load, load.requests() + 200); // and on the new master's workers
                 load.close();
@@ -85,8 +85,10 @@ class UpgradeTest {
             assertEquals("MAINPID=" + newMaster + "\nREADY=1\nSTATUS=2 workers serving on [0:0:0:0:0:0:0:0]:" + port,
                     systemd.next(Cluster.START));
             assertTrue(ProcessHandle.of(newMaster).map(ProcessHandle::isAlive).orElse(false));
-            assertEquals(List.of("running", "running"),
-                    MasterStatus.of(newMaster).workers().stream().map(MasterStatus.Worker::state).collect(Collectors.toList()));
+            MasterStatus upgraded = MasterStatus.of(newMaster);
+            assertEquals(List.of("serving", "serving"),
+                    upgraded.workers().stream().map(MasterStatus.Worker::state).collect(Collectors.toList()));
+            assertEquals(new MasterStatus.Upgrade("took-over", null, oldMaster), upgraded.upgrade());
             Routing.assertSticky(slotsByPid(newMaster).keySet(), port, sources, 2, Clients::http);
             assertFalse(cluster.output().contains("STOPPING"), cluster.output());
             assertEquals(0, OperatorTest.cli("stop", Long.toString(newMaster)).code());
@@ -110,10 +112,11 @@ class UpgradeTest {
 
             // Protocol 3 that reads no master of protocol 2: a rolling restart's workers and an upgrade are refused.
             deploy(jar, dir, 3, 3);
-            cluster.signal("HUP");
-            cluster.await(l -> l.contains("refused worker 1 (pid ") && l.contains(
-                    "a worker of protocol 3 cannot join a master of protocol 2"), 1, Cluster.START);
-            cluster.await(l -> l.contains("rolling restart stopped; the remaining workers keep running"), 1, Cluster.START);
+            String stopped = cluster.reloadAndWait();
+            assertTrue(stopped != null && stopped.matches("worker 1: replacement pid \\d+ exited with code 1; pid \\d+ keeps"
+                    + " serving"), stopped);
+            // The worker is told why, and says it (its one line is the feature).
+            cluster.await(l -> l.contains("a worker of protocol 3 cannot join a master of protocol 2"), 1, Cluster.START);
             OperatorTest.Run refused = OperatorTest.cli("upgrade", Long.toString(master));
             assertEquals(1, refused.code(), refused.output());
             assertTrue(refused.output().contains("the new master (protocol 3) takes over from masters of protocol 3 to 3,"
@@ -125,8 +128,8 @@ class UpgradeTest {
             deploy(jar, dir, 3, 2);
             OperatorTest.Run upgraded = OperatorTest.cli("upgrade", Long.toString(master));
             assertEquals(0, upgraded.code(), upgraded.output());
-            long newMaster = cluster.awaitNewMaster(2);
-            assertTrue(MasterStatus.json(newMaster).contains("\"protocol\":3,"), MasterStatus.json(newMaster));
+            long newMaster = cluster.tookOverBy(upgraded.output());
+            assertEquals(3, MasterStatus.of(newMaster).protocol());
             assertEquals(2, slotsByPid(newMaster).size());
             Routing.assertSticky(slotsByPid(newMaster).keySet(), port, ServerApisTest.sources(), 1, Clients::http);
         } finally {
@@ -174,15 +177,17 @@ class UpgradeTest {
 
             // The JMX operation, this time; the new master's metrics port is the old one's.
             Files.write(args, good.stream().map(a -> a.replace("workers=2", "workers=3")).collect(Collectors.toList()));
+            long newMaster;
             VirtualMachine vm = VirtualMachine.attach(Long.toString(master));
             try (JMXConnector jmx = JMXConnectorFactory.connect(new JMXServiceURL(vm.startLocalManagementAgent()))) {
                 Object answer = jmx.getMBeanServerConnection().invoke(new ObjectName("dev.sticky:type=Cluster"), "upgrade",
                         new Object[0], new String[0]);
-                assertEquals("upgraded: master " + master + " handed over and leaves once its workers finish", answer);
+                newMaster = cluster.tookOverBy((String) answer);
+                assertEquals("upgraded: master " + newMaster + " took over from master " + master
+                        + ", which leaves once its workers finish", answer);
             } finally {
                 vm.detach();
             }
-            long newMaster = cluster.awaitNewMaster(3);
             assertEquals(3, slotsByPid(newMaster).size(), "the edited argfile's workers=3");
             assertEquals(0, cluster.waitForExit(Duration.ofSeconds(60)).intValue());
             String metrics;
@@ -207,8 +212,9 @@ class UpgradeTest {
             Map<Long, Integer> slotOf = slotsByPid(master);
             List<InetAddress> sources = Clients.ipv4(16);
             Map<InetAddress, String> before = Routing.assertSticky(cluster, udpPort, sources, 2, UdpTest::exchange);
-            assertEquals(0, OperatorTest.cli("upgrade", Long.toString(master)).code());
-            long newMaster = cluster.awaitNewMaster(1);
+            OperatorTest.Run upgrade = OperatorTest.cli("upgrade", Long.toString(master));
+            assertEquals(0, upgrade.code(), upgrade.output());
+            long newMaster = cluster.tookOverBy(upgrade.output());
             Map<Long, Integer> newSlots = slotsByPid(newMaster);
             slotOf.putAll(newSlots);
             Map<InetAddress, String> after = Routing.assertSticky(newSlots.keySet(), udpPort, sources, 2, UdpTest::exchange);
@@ -223,9 +229,10 @@ class UpgradeTest {
         try (Cluster cluster = Cluster.withAgent("workers=2", UnixDomainApp.class, socket.toString())) {
             cluster.await(l -> l.equals("unix " + socket), 2, Cluster.START);
             long master = cluster.process().pid();
-            assertEquals(0, OperatorTest.cli("upgrade", Long.toString(master)).code());
-            long newMaster = cluster.awaitNewMaster(1);
-            cluster.await(l -> l.equals("unix " + socket), 4, Cluster.START);
+            OperatorTest.Run upgrade = OperatorTest.cli("upgrade", Long.toString(master));
+            assertEquals(0, upgrade.code(), upgrade.output());
+            long newMaster = cluster.tookOverBy(upgrade.output());
+            cluster.await(l -> l.equals("unix " + socket), 4, Cluster.START); // the app's own line, from each new worker
             Set<String> newWorkers = slotsByPid(newMaster).keySet().stream().map(String::valueOf).collect(Collectors.toSet());
             assertEquals(0, cluster.waitForExit(Duration.ofSeconds(60)).intValue());
             assertEquals(newWorkers, UnixDomainTest.servedBy(socket, 40), "both new workers accept on the path");
@@ -250,7 +257,7 @@ class UpgradeTest {
     /** The master's serving workers: pid to id, once every slot serves. */
     private static Map<Long, Integer> slotsByPid(long master) throws Exception {
         MasterStatus status = MasterStatus.await(master, s -> !s.workers().isEmpty()
-                && s.workers().stream().allMatch(w -> w.state().equals("running")), Cluster.START);
+                && s.workers().stream().allMatch(w -> w.state().equals("serving")), Cluster.START);
         Map<Long, Integer> slots = new HashMap<>();
         status.workers().forEach(w -> slots.put(w.pid(), w.id()));
         return slots;

@@ -8,7 +8,7 @@ public final class Environment {
     public static final String CONTROL = "STICKY_CONTROL";
     /** The cluster's secret, which every control connection shows first. */
     public static final String SECRET = "STICKY_SECRET";
-    /** The class data archive the worker was started with (-XX:SharedArchiveFile), to check that it was usable. */
+    /** The AOT cache the worker was started with (-XX:AOTCache), to check that its JVM mapped it. */
     public static final String CDS_ARCHIVE = "STICKY_CDS_ARCHIVE";
     /** In a new master an upgrade started: the old master's control socket, where it gets its sockets. */
     public static final String UPGRADE = "STICKY_UPGRADE";

@@ -86,16 +86,14 @@ public final class Protocol {
     public record Done() implements Message {}
 
     /**
-     * family is 4 or 6, the family of the socket the application created;
-     * index counts the worker's open binds of the same address and port, so
-     * that its n-th bind of port 0 shares the n-th ephemeral port of the others.
-     * receiveBuffer is SO_RCVBUF as set before bind, or 0.
-     */
-    /**
-     * reusePort: the application set SO_REUSEPORT, so that several sockets may bind the port.
-     * datagram: a UDP socket's bind, not a TCP server socket's. family {@link #UNIX}: a
-     * Unix-domain server socket's bind at path (address 0.0.0.0 and port 0, unused); path is
-     * empty for the others.
+     * family is 4 or 6, the family of the socket the application created, or
+     * {@link #UNIX}: a Unix-domain server socket's bind at path (address
+     * 0.0.0.0 and port 0, unused; path is empty for the others). index counts
+     * the worker's open binds of the same address and port, so that its n-th
+     * bind of port 0 shares the n-th ephemeral port of the others.
+     * receiveBuffer is SO_RCVBUF as set before bind, or 0. reusePort: the
+     * application set SO_REUSEPORT, so that several sockets may bind the
+     * port. datagram: a UDP socket's bind, not a TCP server socket's.
      */
     public record BindRequest(int worker, String secret, int family, InetAddress address, int port, int index,
             int receiveBuffer, boolean reusePort, boolean datagram, String path) implements Message {}

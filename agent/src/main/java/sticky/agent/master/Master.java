@@ -1,34 +1,72 @@
 package sticky.agent.master;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
-import sticky.agent.master.listen.ActivatedSockets;
-import sticky.agent.master.listen.Listeners;
-import sticky.agent.JdkAccess;
-import sticky.agent.Logs;
-import sticky.agent.Options;
 import sticky.agent.common.ControlPaths;
 import sticky.agent.common.Environment;
 import sticky.agent.common.SlotCounts;
+import sticky.agent.jvm.JdkAccess;
+import sticky.agent.jvm.Logs;
+import sticky.agent.master.control.ControlDirectory;
+import sticky.agent.master.control.ControlServer;
+import sticky.agent.master.inspect.ConnectionDrain;
+import sticky.agent.master.inspect.HealthCheck;
+import sticky.agent.master.inspect.OpenConnections;
+import sticky.agent.master.inspect.ProcessMemory;
+import sticky.agent.master.inspect.WorkerProgress;
+import sticky.agent.master.lifecycle.Lifecycle;
+import sticky.agent.master.lifecycle.LifecycleListener;
+import sticky.agent.master.lifecycle.MasterLoop;
+import sticky.agent.master.lifecycle.Recycling;
+import sticky.agent.master.lifecycle.ReloadOutcome;
+import sticky.agent.master.lifecycle.Watchdog;
+import sticky.agent.master.listen.ActivatedSockets;
+import sticky.agent.master.listen.Listener;
+import sticky.agent.master.listen.Listeners;
+import sticky.agent.master.ops.AdminServer;
+import sticky.agent.master.ops.ClusterBeans;
+import sticky.agent.master.ops.ClusterStatus;
+import sticky.agent.master.ops.MetricsServer;
+import sticky.agent.master.ops.Operations;
+import sticky.agent.master.ops.Signals;
+import sticky.agent.master.ops.SystemdNotifier;
+import sticky.agent.master.spawn.ClassDataArchive;
+import sticky.agent.master.spawn.MemoryShare;
+import sticky.agent.master.spawn.ProcessSpawner;
+import sticky.agent.master.spawn.ProcessorShare;
+import sticky.agent.master.spawn.WorkerCommand;
+import sticky.agent.master.upgrade.Predecessor;
+import sticky.agent.master.upgrade.Successor;
+import sticky.agent.master.upgrade.UpgradeState;
+import sticky.agent.options.Options;
+import sticky.agent.route.Router;
 import sticky.agent.unix.SystemdNotify;
 
 /**
- * The JVM the user started. It runs no application code: it starts the
- * workers with its own command line, owns the listening sockets they ask for,
- * and hands each accepted connection to a worker. {@link #run} never returns;
- * the JVM exits when the cluster stops, with 0 when it stopped cleanly.
- * SIGTERM and SIGINT stop the cluster gracefully; SIGHUP replaces the workers
- * one at a time.
+ * The JVM the user started, and the composition root of the master's parts:
+ * it runs no application code; it starts the workers with its own command
+ * line ({@code spawn}), owns the listening sockets they ask for
+ * ({@code listen}), keeps their lifecycle on one loop ({@code lifecycle}),
+ * looks into them ({@code inspect}), talks to them ({@code control}), to
+ * its operator ({@code ops}) and to the master an upgrade puts in its place
+ * ({@code upgrade}). {@link #run} never returns; the JVM exits when the
+ * cluster stops, with 0 when it stopped cleanly.
  */
-public final class Master {
+public final class Master implements Operations {
     private static final Logger log = Logs.get();
 
     private final Options options;
@@ -46,7 +84,8 @@ public final class Master {
     private MetricsServer metrics;
     private final Object metricsLock = new Object();
     private HealthCheck health;
-    private Upgrade upgrade;
+    private Successor successor;
+    private Predecessor predecessor;
     private volatile boolean finished;
 
     private Master(Options options) {
@@ -72,78 +111,88 @@ public final class Master {
 
     private int runCluster() throws IOException, InterruptedException {
         int uid = ControlPaths.currentUid();
+        int workers = options.workers();
         directory = ControlDirectory.create(uid, ProcessHandle.current().pid());
         Path socket = directory.resolve(ControlPaths.CONTROL);
-        accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), options.workers());
-        int workers = options.workers();
+        accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), workers);
         List<String> command = WorkerCommand.withJvmOptions(WorkerCommand.ofThisProcess(),
                 concat(ProcessorShare.jvmOptions(options.cpus(), workers),
                         MemoryShare.jvmOptions(options.shareMemory(), workers)));
         classData = ClassDataArchive.of(options.cds(), command, directory.getParent());
-        ProcessSpawner spawner = new ProcessSpawner((slot, generation) -> {
-            int id = slot + 1;
-            boolean alternate = generation % 2 == 0; // odd and even generations get different JDWP and JMX ports
-            ClassDataArchive.ForWorker cds = classData.next();
-            ProcessBuilder builder = new ProcessBuilder(WorkerCommand.withJvmOptions(
-                    WorkerCommand.forWorker(command, id, workers, alternate), cds.jvmOptions()));
-            builder.inheritIO();
-            builder.environment().putAll(cds.environment());
-            builder.environment().put(Environment.WORKER_ID, Integer.toString(id));
-            builder.environment().put(Environment.CONTROL, socket.toString());
-            builder.environment().put(Environment.SECRET, secret);
-            // The master speaks to systemd; an application that notifies by itself would confuse it.
-            builder.environment().remove("NOTIFY_SOCKET");
-            // Sockets the service manager passed in are the master's (and not inherited: the JDK closes them).
-            builder.environment().remove("LISTEN_PID");
-            builder.environment().remove("LISTEN_FDS");
-            builder.environment().remove("LISTEN_FDNAMES");
-            return builder;
-        }, classData::started, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
-        Notifier notifier = notifier(workers);
-        Predecessor predecessor = null;
+        ProcessSpawner spawner = new ProcessSpawner((slot, generation) -> workerProcess(command, socket, slot,
+                generation), classData::started, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
+        SystemdNotify notify = SystemdNotify.fromEnvironment();
+        SystemdNotifier systemd = notify == null ? null : new SystemdNotifier(notify,
+                () -> workers + " workers serving on " + String.join(", ", listeners.names()), Predecessor.upgrading());
+        List<LifecycleListener> told = new ArrayList<>();
+        if (systemd != null) {
+            told.add(systemd);
+        }
         if (Predecessor.upgrading()) {
             try {
-                predecessor = Predecessor.takeSockets(workers, loop, listeners, notifier, this::startMetrics);
+                predecessor = Predecessor.takeSockets(workers, loop, listeners,
+                        () -> { if (systemd != null) systemd.tookOver(); }, this::startMetrics);
             } catch (IOException e) {
                 log.error("upgrade: cannot take over from the old master: {}", e.getMessage());
                 return 1;
             }
-            notifier = predecessor;
+            told.add(predecessor); // it takes over when every worker of this master's serves
         }
         lifecycle = new Lifecycle(workers, spawner, listeners, new ConnectionDrain(listeners), loop,
-                options.shutdownTimeoutMs(), parts(workers, notifier));
+                options.shutdownTimeoutMs(), new Lifecycle.Parts(new Recycling(options.maxMemoryBytes(),
+                        options.maxLifetimeMs(), ProcessMemory::pss, loop, new Random()),
+                        new Watchdog(options.watchdogMs(), new WorkerProgress(accepted, listeners), loop), told));
         if (predecessor == null) {
             startMetrics(); // else once the old master has let go of the port
         } else {
             lifecycle.continueFrom(predecessor.generations());
         }
         control = new ControlServer(socket, uid, secret, workers, loop, listeners, lifecycle);
-        upgrade = new Upgrade(socket, secret, loop, listeners, lifecycle, this::stopMetrics, this::startMetrics);
-        control.upgradeBy(upgrade);
+        successor = new Successor(socket, secret, loop, listeners, lifecycle, this::stopMetrics, this::startMetrics);
+        control.upgradeBy(successor);
         control.start();
-        admin = new AdminServer(directory.resolve(ControlPaths.ADMIN), this::command);
+        admin = new AdminServer(directory.resolve(ControlPaths.ADMIN), this);
         admin.start();
-        ClusterBeans.register(workers, this::status, () -> {
-            String refused = reload();
-            return refused == null ? "rolling restart started" : refused;
-        }, () -> upgrade().text().trim());
+        ClusterBeans.register(workers, this);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
         Signals.onHangup(() -> loop.post(lifecycle::reload));
         loop.post(lifecycle::start);
         if (options.health() != null) {
-            boolean proxyHeader = options.router().mode() == sticky.agent.route.Router.Mode.PROXY
-                    && !options.router().strips();
+            boolean proxyHeader = options.router().mode() == Router.Mode.PROXY && !options.router().strips();
             health = new HealthCheck(options.health(), options.watchdogMs(), proxyHeader, workers, loop, lifecycle,
                     listeners);
             loop.post(health::start);
         }
-        MasterHeap.trim();
+        giveBackHeap();
         try {
             return (Integer) (predecessor == null ? lifecycle.end()
-                    : java.util.concurrent.CompletableFuture.anyOf(lifecycle.end(), predecessor.failed())).get();
-        } catch (java.util.concurrent.ExecutionException e) {
+                    : CompletableFuture.anyOf(lifecycle.end(), predecessor.failed())).get();
+        } catch (ExecutionException e) {
             return 1;
         }
+    }
+
+    /**
+     * The command of slot's worker of generation: odd and even generations
+     * get different JDWP and JMX ports, so that a replacement never takes
+     * the ports of the process it replaces.
+     */
+    private ProcessBuilder workerProcess(List<String> command, Path socket, int slot, int generation) {
+        int id = slot + 1;
+        ClassDataArchive.ForWorker cds = classData.next();
+        ProcessBuilder builder = new ProcessBuilder(WorkerCommand.withJvmOptions(
+                WorkerCommand.forWorker(command, id, options.workers(), generation % 2 == 0), cds.jvmOptions()));
+        builder.inheritIO();
+        Map<String, String> env = builder.environment();
+        env.putAll(cds.environment());
+        env.put(Environment.WORKER_ID, Integer.toString(id));
+        env.put(Environment.CONTROL, socket.toString());
+        env.put(Environment.SECRET, secret);
+        env.remove("NOTIFY_SOCKET"); // the master speaks to systemd; an application that notifies by itself would confuse it
+        env.remove("LISTEN_PID"); // sockets the service manager passed in are the master's (and the JDK closes them)
+        env.remove("LISTEN_FDS");
+        env.remove("LISTEN_FDNAMES");
+        return builder;
     }
 
     /** Not the master's lock: the loop stops the metrics at an upgrade while a stop may hold that lock and wait for the loop. */
@@ -168,15 +217,16 @@ public final class Master {
         }
     }
 
-    /** A new master in this one's place: the answer once it took over, or why it did not. */
-    private AdminServer.Answer upgrade() {
-        String failed = upgrade.run();
-        return failed == null ? new AdminServer.Answer(0, "upgraded: master " + ProcessHandle.current().pid()
-                + " handed over and leaves once its workers finish\n") : new AdminServer.Answer(1, failed + "\n");
+    @Override
+    public AdminServer.Answer upgrade() {
+        String failed = successor.run();
+        return failed == null ? new AdminServer.Answer(0, "upgraded: master " + successor.state().master()
+                + " took over from master " + ProcessHandle.current().pid() + ", which leaves once its workers finish\n")
+                : new AdminServer.Answer(1, failed + "\n");
     }
 
-    /** Null when a rolling restart started, or why not. */
-    private String reload() {
+    @Override
+    public String reload() {
         try {
             return loop.ask(lifecycle::reload);
         } catch (Exception e) {
@@ -184,74 +234,58 @@ public final class Master {
         }
     }
 
+    @Override
+    public String reloadAndWait() {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        try {
+            String refused = loop.ask(() -> lifecycle.reload(done));
+            return refused != null ? refused : done.get();
+        } catch (Exception e) {
+            return "reload failed: " + e.getMessage();
+        }
+    }
+
+    @Override
+    public void stop() {
+        new Thread(() -> System.exit(0), "sticky-stop").start(); // runs the graceful stop hook
+    }
+
     private static List<String> concat(List<String> a, List<String> b) {
-        List<String> both = new java.util.ArrayList<>(a);
+        List<String> both = new ArrayList<>(a);
         both.addAll(b);
         return both;
     }
 
-    /** max-memory and max-lifetime, the watchdog, and who is told of the lifecycle's states. */
-    private Lifecycle.Parts parts(int workers, Notifier notifier) {
-        Recycling recycling = new Recycling(options.maxMemoryBytes(), options.maxLifetimeMs(), ProcessMemory::pss, loop,
-                new java.util.Random());
-        Watchdog watchdog = new Watchdog(options.watchdogMs(), new WorkerProgress(accepted, listeners), loop);
-        return new Lifecycle.Parts(recycling, watchdog, notifier);
-    }
-
-    /** systemd's notifications where NOTIFY_SOCKET is set. */
-    private Notifier notifier(int workers) {
-        SystemdNotify notify = SystemdNotify.fromEnvironment();
-        return notify == null ? Notifier.NONE
-                : new SystemdNotifier(notify, () -> workers + " workers serving on " + String.join(", ", listeners.names()));
-    }
-
     /** What status reads of the loop's state, in one ask. */
-    private record Seen(List<String> names, Set<Integer> ports, List<Lifecycle.SlotView> slots) {}
+    private record Seen(List<Listener.View> listeners, Set<Integer> ports, List<Lifecycle.SlotView> slots,
+            ReloadOutcome reload) {}
 
-    ClusterStatus status() {
+    @Override
+    public ClusterStatus status() {
         Seen seen;
         try {
-            seen = loop.ask(() -> new Seen(listeners.names(), listeners.ports(), lifecycle.view()));
+            seen = loop.ask(() -> new Seen(listeners.view(), listeners.ports(), lifecycle.view(), lifecycle.lastReload()));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        Set<Integer> ports = seen.ports();
-        List<ClusterStatus.Worker> workers = seen.slots().stream()
-                .map(v -> new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.uptimeMs(), v.restarts(),
-                        listeners.dispatched(v.slot()) + accepted.acceptedBy(v.slot()), OpenConnections.count(v.pid(), ports),
-                        v.lastReplaced(), v.replacements(),
-                        options.privatePorts().stream().map(p -> p + v.slot() + 1).collect(Collectors.toList())))
-                .collect(Collectors.toList());
+        List<ClusterStatus.Worker> workers = new ArrayList<>();
+        for (Lifecycle.SlotView v : seen.slots()) {
+            Map<String, Integer> replacements = new java.util.LinkedHashMap<>();
+            v.replacements().forEach((reason, count) -> replacements.put(reason.label(), count));
+            workers.add(new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.generation(), v.uptimeMs(),
+                    v.restarts(), listeners.dispatched(v.slot()) + accepted.acceptedBy(v.slot()),
+                    OpenConnections.count(v.pid(), seen.ports()),
+                    v.lastReplaced() == null ? null : v.lastReplaced().label(), replacements,
+                    options.privatePorts().stream().map(p -> p + v.slot() + 1).toList(), v.replacement(), v.leaving()));
+        }
+        UpgradeState upgrade = predecessor != null ? predecessor.state() : successor.state();
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),
-                seen.names(), workers);
-    }
-
-    /** What the operator's command line asks through the admin socket. */
-    private AdminServer.Answer command(String request) {
-        switch (request) {
-            case "status":
-                return new AdminServer.Answer(0, status().text());
-            case "status --json":
-                return new AdminServer.Answer(0, status().json());
-            case "metrics":
-                return new AdminServer.Answer(0, status().prometheus());
-            case "upgrade":
-                return upgrade();
-            case "reload": {
-                String refused = reload();
-                return refused == null ? new AdminServer.Answer(0, "rolling restart started\n")
-                        : new AdminServer.Answer(1, refused + "\n");
-            }
-            case "stop": {
-                log.info("stop requested by the operator");
-                Thread exit = new Thread(() -> System.exit(0), "sticky-stop"); // runs the graceful stop hook
-                exit.start();
-                return new AdminServer.Answer(0, "stopping\n");
-            }
-            default:
-                return new AdminServer.Answer(2, "unknown command '" + request + "'\n");
-        }
+                seen.listeners().stream().map(l -> new ClusterStatus.Listener(l.name(), l.dispatch(), l.liveWorkers()))
+                        .toList(), workers,
+                new ClusterStatus.Outcome(seen.reload().state(), seen.reload().why(), 0),
+                new ClusterStatus.Outcome(upgrade.state(), upgrade.why(), upgrade.master()),
+                control == null ? 0 : control.refused());
     }
 
     /** SIGTERM, SIGINT (Ctrl-C): stop the workers and exit 0 if they all stopped in time. */
@@ -265,8 +299,8 @@ public final class Master {
     }
 
     private synchronized boolean stopWorkers() {
-        if (upgrade != null) {
-            upgrade.abort();
+        if (successor != null) {
+            successor.abort();
         }
         if (health != null) {
             health.stop();
@@ -309,6 +343,26 @@ public final class Master {
         } finally {
             loop.shutdown();
         }
+    }
+
+    /**
+     * Gives back the heap the master does not use. It runs no application
+     * code and allocates little, but starts with the application's heap
+     * settings: on a large machine HotSpot commits an initial heap of 1/64 of
+     * memory, and G1's bookkeeping grows with it. Lowering MaxHeapFreeRatio
+     * (a manageable flag, JDK 17 and 25) and collecting once lets the heap
+     * shrink towards MinHeapSize; the application's own -Xms still holds.
+     */
+    private static void giveBackHeap() {
+        try {
+            HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            hotspot.setVMOption("MinHeapFreeRatio", "10");
+            hotspot.setVMOption("MaxHeapFreeRatio", "20");
+        } catch (RuntimeException notHotSpot) {
+            log.debug("heap free ratios left as they are: {}", notHotSpot.toString());
+            return;
+        }
+        System.gc();
     }
 
     private static String newSecret() {

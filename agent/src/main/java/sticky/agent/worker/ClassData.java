@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
-import sticky.agent.Logs;
 import sticky.agent.common.Environment;
+import sticky.agent.jvm.Logs;
 
 /**
  * The worker's part in sharing class data (cds=on, see

@@ -15,7 +15,7 @@ import java.nio.file.Path;
 /**
  * The original {@code sun.nio.ch.Net} methods (and {@code UnixDomainSockets.bind}) that the hook stands in for,
  * called for every descriptor that is not a sticky one. Most are
- * package-private, hence private lookups; {@link sticky.agent.JdkAccess} has
+ * package-private, hence private lookups; {@link sticky.agent.jvm.JdkAccess} has
  * opened sun.nio.ch and java.io to the agent before this class initialises.
  * Signatures checked on JDK 17.0.15 and 25.0.3 (Net.serverSocket lost its
  * boolean parameter in between).

@@ -3,12 +3,12 @@ package sticky.agent.worker;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.slf4j.Logger;
-import sticky.agent.Logs;
-import sticky.agent.common.Protocol;
 import sticky.agent.common.Protocol.Hello;
 import sticky.agent.common.Protocol.Ready;
 import sticky.agent.common.Protocol.Refused;
+import sticky.agent.common.Protocol;
 import sticky.agent.common.Version;
+import sticky.agent.jvm.Logs;
 import sticky.agent.unix.UnixSocket;
 
 /**

@@ -17,7 +17,7 @@ import net.bytebuddy.jar.asm.Label;
 import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
 import org.slf4j.Logger;
-import sticky.agent.Logs;
+import sticky.agent.jvm.Logs;
 
 /**
  * Netty's native transports bind, listen and accept through JNI, past the JDK

@@ -4,9 +4,9 @@ import java.io.File;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
 import java.util.Set;
-import sticky.agent.JdkAccess;
-import sticky.agent.TemporaryProperty;
 import sticky.agent.common.Environment;
+import sticky.agent.jvm.JdkAccess;
+import sticky.agent.jvm.TemporaryProperty;
 
 /**
  * A JVM the master started: the application runs here as usual once

@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.slf4j.Logger;
-import sticky.agent.Logs;
 import sticky.agent.common.IpAddresses;
 import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.jvm.Logs;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.Sockaddr;
 

@@ -15,6 +15,9 @@ interface Dispatch {
     /** How status and logs name it. */
     String name();
 
+    /** How status names the dispatch: kernel, master or unix. */
+    String kind();
+
     /** Whether workers accept from their slot's listening socket themselves. */
     boolean byKernel();
 

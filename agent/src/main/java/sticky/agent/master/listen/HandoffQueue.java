@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
-import sticky.agent.Logs;
+import sticky.agent.jvm.Logs;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 

@@ -11,9 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
-import sticky.agent.Logs;
-import sticky.agent.common.Protocol;
 import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.common.Protocol;
+import sticky.agent.jvm.Logs;
 import sticky.agent.route.Router;
 import sticky.agent.unix.Libc;
 
@@ -288,18 +288,27 @@ public final class Listener {
         }
     }
 
-    /** Steers, then logs: a test (or an operator) that reads the line may count on the new routes. */
     private void steer() {
         dispatch.steer(live.clone());
-        if (log.isDebugEnabled()) {
-            List<Integer> ids = new ArrayList<>();
-            for (int i = 0; i < live.length; i++) {
-                if (live[i] != null) {
-                    ids.add(i + 1);
-                }
+        log.debug("listener {}: workers whose own clients reach them: {}", name(), liveWorkers());
+    }
+
+    /** The ids (slot + 1) whose live worker gets their clients. */
+    private List<Integer> liveWorkers() {
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < live.length; i++) {
+            if (live[i] != null) {
+                ids.add(i + 1);
             }
-            log.debug("listener {}: slots with a live worker: {}", name(), ids);
         }
+        return ids;
+    }
+
+    /** The listener as status shows it: its name, its dispatch (kernel, master, unix) and the ids of its live workers. */
+    public record View(String name, String dispatch, List<Integer> liveWorkers) {}
+
+    View view() {
+        return new View(name(), dispatch.kind(), liveWorkers());
     }
 
     /**

@@ -51,6 +51,11 @@ public final class Listeners implements Routing {
         return byKey.values().stream().map(Listener::name).collect(Collectors.toList());
     }
 
+    /** Each listener as status shows it. */
+    public List<Listener.View> view() {
+        return byKey.values().stream().map(Listener::view).collect(Collectors.toList());
+    }
+
     private static Key key(BindRequest request) {
         return new Key(request.datagram(), request.family(), request.address(), request.port(), request.index(),
                 request.path());

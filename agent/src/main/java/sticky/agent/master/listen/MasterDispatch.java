@@ -11,11 +11,11 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
-import sticky.agent.JdkAccess;
-import sticky.agent.Logs;
 import sticky.agent.common.ClientHash;
 import sticky.agent.common.IpAddresses;
 import sticky.agent.common.Protocol;
+import sticky.agent.jvm.JdkAccess;
+import sticky.agent.jvm.Logs;
 import sticky.agent.master.listen.HandoffChannel.Unaccepted;
 import sticky.agent.master.listen.Peeker.Pending;
 import sticky.agent.route.Router;
@@ -69,9 +69,25 @@ final class MasterDispatch implements Dispatch {
         static Listening adopted(int fd, InetSocketAddress local) {
             return new Listening(fd, local, () -> Libc.close(fd), true);
         }
+
+        /** The same socket, now held by another process too. */
+        Listening asShared() {
+            return new Listening(fd, local, closer, true);
+        }
     }
 
-    private final Listening listening;
+    /**
+     * Where the accept thread is, or is asked to be; changed under this
+     * object's lock. ACCEPTING: in accept4, or about to be. WAITING: outside
+     * accept4, until a worker is live or a slow one has taken what waits for
+     * it. PAUSING: asked to stop accepting for an upgrade's other master,
+     * maybe still in accept4; PAUSED: outside it, until {@link #resume}.
+     * CLOSING: asked to stop for good; the thread ends.
+     */
+    private enum State { ACCEPTING, WAITING, PAUSING, PAUSED, CLOSING }
+
+    /** The listening socket; shared once an upgrade handed it over. */
+    private volatile Listening listening;
     private final int fd;
     private final InetSocketAddress local;
     private final AtomicLongArray dispatched;
@@ -85,13 +101,7 @@ final class MasterDispatch implements Dispatch {
     /** Each route's channel, by the worker end's descriptor number; on the master's loop only. */
     private final Map<Integer, HandoffChannel> channels = new HashMap<>();
     private volatile Live live;
-    private volatile boolean closing;
-    /** Other processes hold the listening socket: it is never shut down (see {@link #wakeAcceptor}). */
-    private volatile boolean shared;
-    /** Upgrade: the other master accepts (this one has handed over, or has not taken over yet). */
-    private boolean paused;
-    /** The accept thread waits, paused, outside accept4. */
-    private boolean parked;
+    private volatile State state;
     /** The port of the connection that wakes the accept thread out of accept4, to tell it from a client's. */
     private volatile int wakePort = -1;
 
@@ -102,8 +112,7 @@ final class MasterDispatch implements Dispatch {
     /** paused: an old master's socket, accepted from once this master takes over ({@link #resume}). */
     MasterDispatch(Listening listening, AtomicLongArray dispatched, Router router, boolean paused) {
         this.listening = listening;
-        this.shared = listening.shared();
-        this.paused = paused;
+        this.state = paused ? State.PAUSED : State.WAITING;
         this.fd = listening.fd();
         this.local = listening.local();
         this.dispatched = dispatched;
@@ -126,6 +135,11 @@ final class MasterDispatch implements Dispatch {
     @Override
     public String name() {
         return IpAddresses.hostPort(local);
+    }
+
+    @Override
+    public String kind() {
+        return "master";
     }
 
     @Override
@@ -190,14 +204,18 @@ final class MasterDispatch implements Dispatch {
 
     @Override
     public void stopAccepting() {
+        boolean inAccept;
         synchronized (this) {
-            if (closing) {
+            if (state == State.CLOSING) {
                 return; // never twice: the descriptor number may belong to another socket by now
             }
-            closing = true;
+            inAccept = state == State.ACCEPTING || state == State.PAUSING;
+            state = State.CLOSING;
             notifyAll();
         }
-        wakeAcceptor();
+        if (inAccept) {
+            wakeAcceptor();
+        }
         try {
             acceptor.join(1000);
             if (peeker != null) {
@@ -220,12 +238,7 @@ final class MasterDispatch implements Dispatch {
      * process accepts it, a worker gets it and its end of stream).
      */
     private void wakeAcceptor() {
-        synchronized (this) {
-            if (parked) {
-                return; // waiting outside accept4: notifyAll was enough
-            }
-        }
-        if (!shared) {
+        if (!listening.shared()) {
             Libc.shutdown(fd, Libc.SHUT_RDWR);
             return;
         }
@@ -235,16 +248,17 @@ final class MasterDispatch implements Dispatch {
             wake.bind(new InetSocketAddress(to, 0));
             wakePort = wake.getLocalPort();
             wake.connect(new InetSocketAddress(to, local.getPort()), 1000);
-            awaitParked(1000); // closing or paused: the thread stops once it has taken this (or a client's) connection
+            awaitOutOfAccept(1000); // the thread stops once it has taken this (or a client's) connection
         } catch (IOException e) {
             log.debug("waking the accept on {}: {}", local, e.toString());
         }
     }
 
-    private synchronized void awaitParked(long ms) {
+    private synchronized void awaitOutOfAccept(long ms) {
         long deadline = System.nanoTime() + ms * 1_000_000;
         try {
-            while (!parked && acceptor.isAlive() && System.nanoTime() < deadline) {
+            while ((state == State.ACCEPTING || state == State.PAUSING) && acceptor.isAlive()
+                    && System.nanoTime() < deadline) {
                 wait(10);
             }
         } catch (InterruptedException e) {
@@ -254,24 +268,33 @@ final class MasterDispatch implements Dispatch {
 
     @Override
     public List<Handing> handOver(int slots) {
-        shared = true;
+        listening = listening.asShared();
         return List.of(new Handing(Protocol.MASTER, fd, -1));
     }
 
     /** The accept thread leaves accept4 and waits; the socket stays as it is, for the new master. */
     @Override
     public void handedOver() {
+        boolean inAccept;
         synchronized (this) {
-            paused = true;
+            if (state == State.CLOSING) {
+                return;
+            }
+            inAccept = state == State.ACCEPTING;
+            state = inAccept ? State.PAUSING : State.PAUSED;
             notifyAll();
         }
-        wakeAcceptor();
+        if (inAccept) {
+            wakeAcceptor();
+        }
     }
 
     @Override
     public synchronized void resume() {
-        paused = false;
-        notifyAll();
+        if (state == State.PAUSING || state == State.PAUSED) {
+            state = State.WAITING;
+            notifyAll();
+        }
     }
 
     @Override
@@ -290,13 +313,19 @@ final class MasterDispatch implements Dispatch {
     }
 
     /**
-     * Called before every accept: waits while no worker is live or the
-     * handoff queue is full; a plain loop, no allocation while neither.
+     * Called before every accept: waits while paused, no worker is live or
+     * the handoff queue is full; a plain loop, no allocation while none of
+     * these. False once the listener closes.
      */
     private synchronized boolean awaitRoom() throws InterruptedException {
-        while (!closing && (paused || live.target()[0] < 0 || waiting.full())) {
-            parked = true;
-            notifyAll(); // handedOver and wakeAcceptor may wait for this
+        while (state != State.CLOSING) {
+            boolean paused = state == State.PAUSING || state == State.PAUSED;
+            if (!paused && live.target()[0] >= 0 && !waiting.full()) {
+                state = State.ACCEPTING;
+                return true;
+            }
+            state = paused ? State.PAUSED : State.WAITING;
+            notifyAll(); // handedOver and stopAccepting may wait for the thread to be out of accept4
             if (!paused && live.target()[0] >= 0 && System.nanoTime() - saidFull >= SAY_FULL_EVERY_NS) {
                 saidFull = System.nanoTime();
                 log.warn("{} connections to {} wait in the master for workers slow to take them; "
@@ -304,8 +333,7 @@ final class MasterDispatch implements Dispatch {
             }
             wait(); // steer, stopAccepting, resume, and the queue's thread as it hands connections on, notify
         }
-        parked = false;
-        return !closing;
+        return false;
     }
 
     /**
@@ -324,7 +352,7 @@ final class MasterDispatch implements Dispatch {
                 int client = Libc.accept4(fd, sockaddr, length, Libc.SOCK_CLOEXEC);
                 if (client < 0) {
                     int errno = Libc.errno();
-                    if (closing) {
+                    if (state == State.CLOSING) {
                         return;
                     }
                     if (errno == Libc.EINTR || errno == Libc.ECONNABORTED) {
@@ -344,7 +372,7 @@ final class MasterDispatch implements Dispatch {
                     continue;
                 }
                 int port = Sockaddr.port(sockaddr);
-                if (port == wakePort && (closing || paused)) {
+                if (port == wakePort && state != State.ACCEPTING) {
                     Libc.close(client); // this master's own, to wake this thread
                     continue;
                 }

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
-import sticky.agent.Logs;
+import sticky.agent.jvm.Logs;
 import sticky.agent.route.Router;
 import sticky.agent.route.Verdict;
 import sticky.agent.unix.Libc;

@@ -30,7 +30,11 @@ public interface Routing {
     /** Closes the listeners no worker holds, once no worker will come back for them. */
     void closeEmpty();
 
-    /** Closes every listening socket; the workers' routes stay until {@link #closeAll}. */
+    /**
+     * No new connection reaches a worker any more (master dispatch closes its
+     * listening socket; kernel dispatch steers every slot to a socket nobody
+     * accepts from); the workers' routes stay until {@link #closeAll}.
+     */
     void stopAccepting();
 
     void closeAll();

@@ -9,9 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.NetworkChannel;
 import java.util.ArrayList;
 import java.util.List;
-import sticky.agent.JdkAccess;
 import sticky.agent.common.IpAddresses;
 import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.jvm.JdkAccess;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.TcpInfo;
 
@@ -33,10 +33,26 @@ final class SlotSockets {
     /** linux/asm-generic/socket.h */
     private static final int SO_ATTACH_REUSEPORT_CBPF = 51;
 
+    /**
+     * What a socket of the group is for ({@link KernelDispatch} decides):
+     * HOME, its slot's, where the slot's live worker accepts and its next
+     * worker will; HELD, a process's that is no home (a replacement's before
+     * it goes live, a leaving worker's, one made for a new master); SINK,
+     * where new connections wait at a stop, never accepted; SPARE, nobody's,
+     * idle, for the next upgrade's new slots; FOREIGN, an old master's, in
+     * the new master, until the old master and its workers are gone.
+     */
+    enum Role { HOME, HELD, SINK, SPARE, FOREIGN }
+
     /** One socket of the group: the master's copy (a channel it bound, or a descriptor an old master handed it). */
     static final class Socket {
         final int fd;
         private final java.io.Closeable closer;
+        Role role = Role.HELD;
+        /** The slot whose home it is, or -1. */
+        int slot = -1;
+        /** The processes that hold a copy of it (pids; a new master's stands in as -1). */
+        final List<Long> holders = new ArrayList<>();
 
         private Socket(NetworkChannel channel) {
             this.fd = JdkAccess.channelFd(channel);
@@ -46,6 +62,15 @@ final class SlotSockets {
         private Socket(int fd) {
             this.fd = fd;
             this.closer = () -> Libc.close(fd);
+        }
+
+        boolean isHomeOf(int s) {
+            return role == Role.HOME && slot == s;
+        }
+
+        void becomes(Role next, int ofSlot) {
+            role = next;
+            slot = ofSlot;
         }
 
         void close() throws IOException {
@@ -124,6 +149,36 @@ final class SlotSockets {
     /** The socket bound for slot (0-based) when the group was opened. */
     Socket initial(int slot) {
         return group.get(slot);
+    }
+
+    /** The socket of the group with that descriptor, or null. */
+    Socket find(int fd) {
+        for (Socket socket : group) {
+            if (socket.fd == fd) {
+                return socket;
+            }
+        }
+        return null;
+    }
+
+    /** The socket of the group that is slot's home, or null. */
+    Socket homeOf(int slot) {
+        for (Socket socket : group) {
+            if (socket.isHomeOf(slot)) {
+                return socket;
+            }
+        }
+        return null;
+    }
+
+    /** The first socket of the group in that role, or null. */
+    Socket first(Role role) {
+        for (Socket socket : group) {
+            if (socket.role == role) {
+                return socket;
+            }
+        }
+        return null;
     }
 
     /** A new socket at the end of the group; it gets connections once the program sends it some. */

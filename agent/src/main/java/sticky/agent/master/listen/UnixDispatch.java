@@ -5,14 +5,14 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.channels.ServerSocketChannel;
 import org.slf4j.Logger;
-import sticky.agent.JdkAccess;
-import sticky.agent.Logs;
+import sticky.agent.jvm.JdkAccess;
+import sticky.agent.jvm.Logs;
 import sticky.agent.unix.Libc;
 
 /**
@@ -118,6 +118,11 @@ final class UnixDispatch implements Dispatch {
     }
 
     /** Workers accept from the socket themselves. */
+    @Override
+    public String kind() {
+        return "unix";
+    }
+
     @Override
     public boolean byKernel() {
         return true;

@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import sticky.agent.common.ClientHash;
-import sticky.agent.Options;
+import sticky.agent.options.Options;
 
 /**
  * The program against ClientHash, run by a classic BPF interpreter for the

@@ -1,0 +1,231 @@
+package sticky.agent.master.control;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import org.slf4j.Logger;
+import sticky.agent.common.Protocol.BindError;
+import sticky.agent.common.Protocol.BindOk;
+import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.common.Protocol.Hello;
+import sticky.agent.common.Protocol.MasterHello;
+import sticky.agent.common.Protocol.Message;
+import sticky.agent.common.Protocol.Ready;
+import sticky.agent.common.Protocol.Refused;
+import sticky.agent.common.Protocol;
+import sticky.agent.common.Version;
+import sticky.agent.jvm.Logs;
+import sticky.agent.master.lifecycle.Lifecycle;
+import sticky.agent.master.lifecycle.MasterLoop;
+import sticky.agent.master.listen.Listener;
+import sticky.agent.master.listen.Listeners;
+import sticky.agent.master.listen.Route;
+import sticky.agent.unix.FdPasser;
+import sticky.agent.unix.Libc;
+import sticky.agent.unix.UnixSocket;
+
+/**
+ * The master's end of the control channel: a Unix socket in a directory only
+ * the owner can enter. Each worker connects once to say hello (and holds that
+ * connection: when it breaks, the worker knows the master is gone), and once
+ * per server socket it binds; the answer to a bind carries the socket the
+ * accepted connections will come on, and the bind's connection stays open
+ * until the server socket is closed or the worker dies. A connection is
+ * refused unless its peer runs as the master's user (SO_PEERCRED) and its
+ * first message carries the cluster's secret and a valid worker id.
+ */
+public final class ControlServer {
+    private static final Logger log = Logs.get();
+    /** How long a new connection may take to say who it is: a silent one must not hold a thread. */
+    static final long FIRST_MESSAGE_MS = 5000;
+
+    private final Path path;
+    private final byte[] secret;
+    private final int workers;
+    private final MasterLoop loop;
+    private final Listeners listeners;
+    private final Lifecycle lifecycle;
+    private final int uid;
+    private int fd = -1;
+    private volatile boolean closed;
+    private volatile Upgrades upgrade;
+    /** Control connections refused so far (status shows them: each is someone or something knocking). */
+    private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Every event goes to lifecycle and listeners through the loop; this class holds no state of theirs. */
+    public ControlServer(Path path, int uid, String secret, int workers, MasterLoop loop, Listeners listeners,
+            Lifecycle lifecycle) {
+        this.uid = uid;
+        this.path = path;
+        this.secret = secret.getBytes(StandardCharsets.UTF_8);
+        this.workers = workers;
+        this.loop = loop;
+        this.listeners = listeners;
+        this.lifecycle = lifecycle;
+    }
+
+    /** Where a new master's hello goes: the upgrade of this master that started it. */
+    public interface Upgrades {
+        /** Serves the connection of a new master (pid) that sent hello, until this master exits. */
+        void serve(int connection, MasterHello hello, long pid) throws IOException;
+    }
+
+    public void upgradeBy(Upgrades upgrade) {
+        this.upgrade = upgrade;
+    }
+
+    public void start() throws IOException {
+        fd = UnixSocket.listen(path, 128);
+        daemon("sticky-control", this::acceptLoop).start();
+    }
+
+    /** Connections refused since the master started. */
+    public long refused() {
+        return refused.get();
+    }
+
+    public void close() {
+        closed = true;
+        UnixSocket.shutdown(fd);
+        UnixSocket.close(fd);
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            int connection;
+            try {
+                connection = UnixSocket.accept(fd);
+            } catch (IOException e) {
+                log.warn("control socket: {}", e.getMessage());
+                pause(); // out of descriptors: that clears only as connections close
+                continue;
+            }
+            if (connection < 0) {
+                return;
+            }
+            daemon("sticky-control-" + connection, () -> serve(connection)).start();
+        }
+    }
+
+    private void serve(int connection) {
+        Route route = null;
+        long pid = -1;
+        byte[] buffer = new byte[Protocol.MAX_MESSAGE];
+        try {
+            UnixSocket.Peer peer = UnixSocket.peer(connection);
+            pid = peer.pid();
+            if (peer.uid() != uid) {
+                refused.incrementAndGet();
+                log.warn("refused a control connection from pid {}: user {} is not the master's", pid, peer.uid());
+                return;
+            }
+            UnixSocket.receiveTimeout(connection, FIRST_MESSAGE_MS);
+            Message first = Protocol.decode(UnixSocket.receive(connection, buffer));
+            UnixSocket.receiveTimeout(connection, 0);
+            if (first instanceof Hello hello && hello.version() != Version.protocol()
+                    && authorized(hello.worker(), hello.secret())) {
+                refuse(connection, hello, pid);
+                return;
+            } else if (first instanceof MasterHello hello && upgrade != null) {
+                upgrade.serve(connection, hello, pid);
+                return;
+            } else if (first instanceof Hello hello && hello.version() == Version.protocol()
+                    && authorized(hello.worker(), hello.secret())) {
+                long helloPid = pid;
+                loop.post(() -> lifecycle.hello(helloPid));
+                UnixSocket.send(connection, Protocol.encode(new Ready()));
+            } else if (first instanceof BindRequest request && authorized(request.worker(), request.secret())) {
+                route = bind(request, connection, pid);
+                if (route == null) {
+                    return;
+                }
+                byte[] answer = Protocol.encode(
+                        new BindOk(bound(route.listener()), route.listener().dispatchedByKernel()));
+                int errno = new FdPasser(answer.length).send(connection, route.workerEnd(), answer, answer.length);
+                if (errno != 0) {
+                    throw new IOException("sending the bind answer: " + Libc.strerror(errno));
+                }
+                Route answered = route;
+                loop.post(() -> lifecycle.bound(answered));
+            } else {
+                refused.incrementAndGet();
+                log.warn("refused a control connection from pid {}: not a worker of this master ({})", pid,
+                        first.getClass().getSimpleName());
+                return;
+            }
+            // Hold the connection until the worker closes it or dies; it sends nothing more.
+            // On a route, its end is the server socket's close.
+            while (UnixSocket.receive(connection, buffer) != null) {
+                log.debug("ignored a message from pid {} after its first", pid);
+            }
+        } catch (IOException e) {
+            if (route == null) {
+                refused.incrementAndGet();
+            }
+            log.warn("{} control connection from pid {}: {}", route == null ? "refused a" : "closed a", pid,
+                    e.getMessage());
+        } finally {
+            if (route != null) {
+                Route ended = route;
+                loop.post(() -> lifecycle.lifelineEnded(ended));
+            } else {
+                UnixSocket.close(connection);
+            }
+        }
+    }
+
+    /**
+     * A worker of another sticky version (sticky.jar replaced on disk, then a
+     * rolling restart): it exits with this answer, and its replacement fails,
+     * so the old worker keeps serving.
+     */
+    private void refuse(int connection, Hello hello, long pid) throws IOException {
+        String why = "a worker of protocol " + hello.version() + " cannot join a master of protocol "
+                + Version.protocol() + " (sticky.jar changed since the master started): replace the master with "
+                + "'java -jar sticky.jar upgrade', which starts workers of the new version";
+        log.error("refused worker {} (pid {}): {}", hello.worker(), pid, why);
+        UnixSocket.send(connection, Protocol.encode(new Refused(Version.protocol(), why)));
+    }
+
+    /** Joins or opens the listener; on a bind error, answers with it and returns null. */
+    private Route bind(BindRequest request, int connection, long pid) throws IOException {
+        try {
+            int slot = request.worker() - 1; // the worker sends its id, as it has it from its environment
+            return loop.ask(() -> listeners.bind(request, slot, pid, connection));
+        } catch (IOException e) {
+            UnixSocket.send(connection, Protocol.encode(
+                    new BindError(e instanceof BindException, String.valueOf(e.getMessage()))));
+            return null;
+        } catch (Exception e) {
+            throw new IOException("binding " + request.address() + ":" + request.port() + ": " + e, e);
+        }
+    }
+
+    /** The address a bind answer names: 0.0.0.0:0 for a Unix-domain socket, whose worker reads its path from the socket. */
+    private static InetSocketAddress bound(Listener listener) {
+        return listener.localAddress() != null ? listener.localAddress() : new InetSocketAddress(0);
+    }
+
+    private boolean authorized(int worker, String given) {
+        // Constant time: the secret must not leak through timing.
+        boolean secretOk = MessageDigest.isEqual(secret, given.getBytes(StandardCharsets.UTF_8));
+        return secretOk && worker >= 1 && worker <= workers;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Thread daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

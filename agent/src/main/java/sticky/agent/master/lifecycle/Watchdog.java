@@ -1,0 +1,121 @@
+package sticky.agent.master.lifecycle;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * watchdog=: a worker whose clients wait for it while it takes none of them
+ * (connections queued on its listening socket, or handed to it and not
+ * taken), for the watchdog's whole duration, and that sends nothing on the
+ * connections it has meanwhile, is hung, as gunicorn's and Puma's worker
+ * timeouts say. Only a worker that has taken a connection
+ * since it began to serve is watched (one that never accepted is still
+ * starting, however long that takes), and never one a debugger may hold
+ * ({@link Progress#debugged}). Looked at every {@link #CHECK_MS}; what to do
+ * with a hung worker is the lifecycle's. A part of {@link Lifecycle}, on the
+ * master's loop.
+ */
+public final class Watchdog {
+    static final long CHECK_MS = 1000;
+
+    /** What the watchdog sees of the workers. */
+    public interface Progress {
+        /** Connections slot's workers have taken so far (accepted from its socket, or from the master). */
+        long taken(int slot);
+
+        /** Whether connections wait for worker pid on a TCP listener. */
+        boolean waiting(long pid);
+
+        /** Whether worker pid sent data on one of its connections within the last withinMs. */
+        boolean sending(long pid, long withinMs);
+
+        /** Whether a debugger may hold worker pid. */
+        boolean debugged(long pid);
+    }
+
+    /** The lifecycle's way to end a hung worker: slot's w, and why it is taken for hung. */
+    interface Hung {
+        void hung(Slot slot, Worker w, String why);
+    }
+
+    private static final class Watch {
+        final long takenAtStart;
+        long lastTaken;
+        long stalledSince = -1;
+
+        Watch(long taken) {
+            this.takenAtStart = taken;
+            this.lastTaken = taken;
+        }
+    }
+
+    private final long limitMs;
+    private final Progress progress;
+    private final Timers timers;
+    private final Map<Worker, Watch> watched = new HashMap<>();
+    private Slot[] slots;
+    private Hung hung;
+
+    public Watchdog(long limitMs, Progress progress, Timers timers) {
+        this.limitMs = limitMs;
+        this.progress = progress;
+        this.timers = timers;
+    }
+
+    public static Watchdog off(Timers timers) {
+        return new Watchdog(0, null, timers);
+    }
+
+    void start(Slot[] slots, Hung hung) {
+        this.slots = slots;
+        this.hung = hung;
+        if (limitMs > 0) {
+            timers.after(CHECK_MS, this::look);
+        }
+    }
+
+    /** w serves its slot from now: what it takes from here on counts. */
+    void serving(Slot slot, Worker w) {
+        if (limitMs > 0) {
+            watched.put(w, new Watch(progress.taken(slot.index)));
+        }
+    }
+
+    /**
+     * Whether w may be judged on other evidence (health=): it has taken a
+     * connection since it began to serve, is not under a debugger.
+     */
+    boolean judges(Slot slot, Worker w) {
+        Watch watch = watched.get(w);
+        return watch != null && progress.taken(slot.index) > watch.takenAtStart && !progress.debugged(w.pid());
+    }
+
+    private void look() {
+        watched.keySet().removeIf(w -> slots[w.slot].current != w || w.phase != Phase.SERVING);
+        long now = timers.now();
+        for (Slot slot : slots) {
+            Worker w = slot.current;
+            if (w == null || w.phase != Phase.SERVING) {
+                continue;
+            }
+            long taken = progress.taken(slot.index);
+            Watch watch = watched.computeIfAbsent(w, x -> new Watch(taken));
+            if (taken != watch.lastTaken || !progress.waiting(w.pid())) {
+                watch.lastTaken = taken;
+                watch.stalledSince = -1;
+            } else if (watch.stalledSince < 0 || progress.debugged(w.pid())) {
+                // Stalled from now; under a debugger the clock starts again at each look, so that once let go
+                // the worker gets the whole time to take what waits.
+                watch.stalledSince = now;
+            } else if (now - watch.stalledSince >= limitMs && taken > watch.takenAtStart) {
+                if (progress.sending(w.pid(), limitMs)) {
+                    watch.stalledSince = now; // busy with what it has (at a connection limit, say): look again later
+                } else {
+                    hung.hung(slot, w, "connections have waited " + (now - watch.stalledSince)
+                            + " ms for it while it took none");
+                }
+            }
+        }
+        timers.after(CHECK_MS, this::look);
+    }
+}
