@@ -268,13 +268,15 @@ public final class Master implements Operations {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+        Map<Long, Long> open = OpenConnections.count(seen.slots().stream().map(Lifecycle.SlotView::pid).toList(),
+                seen.ports());
         List<ClusterStatus.Worker> workers = new ArrayList<>();
         for (Lifecycle.SlotView v : seen.slots()) {
             Map<String, Integer> replacements = new java.util.LinkedHashMap<>();
             v.replacements().forEach((reason, count) -> replacements.put(reason.label(), count));
             workers.add(new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.generation(), v.uptimeMs(),
                     v.restarts(), listeners.dispatched(v.slot()) + accepted.acceptedBy(v.slot()),
-                    OpenConnections.count(v.pid(), seen.ports()),
+                    open.get(v.pid()),
                     v.lastReplaced() == null ? null : v.lastReplaced().label(), replacements,
                     options.privatePorts().stream().map(p -> p + v.slot() + 1).toList(), v.replacement(), v.leaving()));
         }

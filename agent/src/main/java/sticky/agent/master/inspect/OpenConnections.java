@@ -4,64 +4,68 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import sticky.agent.jvm.Logs;
+import sticky.agent.unix.SocketDiag;
 
 /**
- * The TCP connections a worker holds on the listeners' ports, from /proc:
- * the socket inodes among the process's descriptors, matched against
- * /proc/net/tcp and tcp6. Computed only when asked (status, metrics, a
- * worker's drain), never on the connection path.
+ * The established TCP connections workers hold on the listeners' ports: the
+ * kernel lists the established sockets on those ports ({@link SocketDiag},
+ * filtered in the kernel, never the machine's whole table, which a busy
+ * host's /proc/net/tcp is), and each worker's /proc/PID/fd says which are
+ * its. Computed only when asked (status, metrics, the watchdog's look at a
+ * debugger), never on the connection path.
  */
 public final class OpenConnections {
-    private static final String ESTABLISHED = "01";
+    private static final Logger log = Logs.get();
+    private static volatile boolean unreadableSaid;
 
     private OpenConnections() {}
 
-    /** Established connections. */
-    public static long count(long pid, Set<Integer> ports) {
-        long found = 0;
-        if (pid < 0 || ports.isEmpty()) {
-            return found;
+    /** For each of pids, the established connections it holds on ports (0 for a pid of -1, or gone). */
+    public static Map<Long, Long> count(Collection<Long> pids, Set<Integer> ports) {
+        Map<Long, Long> counts = new HashMap<>();
+        pids.forEach(pid -> counts.put(pid, 0L));
+        if (ports.isEmpty() || pids.stream().allMatch(pid -> pid < 0)) {
+            return counts;
         }
-        Map<String, Integer> inodes = socketInodes(pid);
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            try {
-                for (String line : Files.readAllLines(Path.of(table))) {
-                    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-                    String[] f = line.trim().split("\\s+");
-                    if (f.length > 9 && f[3].equals(ESTABLISHED) && inodes.containsKey(f[9])) {
-                        String local = f[1];
-                        int port = Integer.parseInt(local.substring(local.indexOf(':') + 1), 16);
-                        if (ports.contains(port)) {
-                            found++;
-                        }
-                    }
-                }
-            } catch (IOException | RuntimeException unreadable) {
-                // no such table (no IPv6) or a line in another format: what can be read
+        Set<Long> established;
+        try {
+            established = SocketDiag.established(ports);
+        } catch (IOException | RuntimeException e) {
+            if (!unreadableSaid) {
+                unreadableSaid = true;
+                log.warn("cannot count the workers' open connections: {}", e.getMessage());
+            }
+            return counts;
+        }
+        for (long pid : pids) {
+            if (pid >= 0) {
+                counts.put(pid, (long) SocketDiag.heldBy(pid, established));
             }
         }
-        return found;
+        return counts;
+    }
+
+    /** The same for one process. */
+    public static long count(long pid, Set<Integer> ports) {
+        return count(List.of(pid), ports).get(pid);
     }
 
     /** The descriptor numbers of the process's sockets, of any kind. */
     static Collection<Integer> sockets(long pid) {
-        return socketInodes(pid).values();
-    }
-
-    /** Socket inode to descriptor number. */
-    private static Map<String, Integer> socketInodes(long pid) {
-        Map<String, Integer> inodes = new HashMap<>();
+        List<Integer> sockets = new ArrayList<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
             for (Path fd : fds) {
                 try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith("socket:[")) {
-                        inodes.put(target.substring(8, target.length() - 1), Integer.parseInt(fd.getFileName().toString()));
+                    if (Files.readSymbolicLink(fd).toString().startsWith("socket:[")) {
+                        sockets.add(Integer.parseInt(fd.getFileName().toString()));
                     }
                 } catch (IOException | NumberFormatException closedMeanwhile) {
                     // the descriptor went away while listing
@@ -70,6 +74,6 @@ public final class OpenConnections {
         } catch (IOException gone) {
             // the process is gone
         }
-        return inodes;
+        return sockets;
     }
 }
