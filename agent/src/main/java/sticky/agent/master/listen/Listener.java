@@ -71,7 +71,7 @@ public final class Listener {
         } else if (first.kind() == Protocol.UNIX_SOCKET) {
             listener = new Listener(UnixDispatch.adopt(first.fd(), Path.of(request.path())), slots, false);
         } else {
-            MasterDispatch.Listening listening = MasterDispatch.Listening.adopted(first.fd(), handedAddress(first.fd()));
+            ListeningSocket listening = ListeningSocket.adopted(first.fd(), handedAddress(first.fd()));
             listener = new Listener(new MasterDispatch(listening, dispatched, router, true), slots, true);
         }
         listener.adoptedUnbound = true;
@@ -140,7 +140,7 @@ public final class Listener {
         ActivatedSockets.Socket passedIn = request.family() == Protocol.UNIX || request.datagram() ? null
                 : activated.take(request);
         if (passedIn != null) {
-            MasterDispatch master = new MasterDispatch(MasterDispatch.Listening.activated(passedIn), dispatched, router);
+            MasterDispatch master = new MasterDispatch(ListeningSocket.activated(passedIn), dispatched, router);
             log.info("listening on {} (passed in by the service manager), dispatched by the master", master.name());
             return new Listener(master, slots, true);
         }
@@ -169,7 +169,7 @@ public final class Listener {
         // here), as it may without sticky; the kernel spreads connections over the listeners.
         ServerSocketChannel channel = bind(request, request.port(), request.reusePort(), BACKLOG);
         try {
-            MasterDispatch master = new MasterDispatch(MasterDispatch.Listening.of(channel), dispatched, router);
+            MasterDispatch master = new MasterDispatch(ListeningSocket.of(channel), dispatched, router);
             log.info("listening on {}", master.name());
             return new Listener(master, slots, true);
         } catch (IOException | RuntimeException e) {

@@ -3,7 +3,6 @@ package sticky.agent.master.listen;
 import com.sun.jna.Memory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -14,7 +13,6 @@ import org.slf4j.Logger;
 import sticky.agent.common.ClientHash;
 import sticky.agent.common.IpAddresses;
 import sticky.agent.common.Protocol;
-import sticky.agent.jvm.JdkAccess;
 import sticky.agent.jvm.Logs;
 import sticky.agent.master.listen.HandoffChannel.Unaccepted;
 import sticky.agent.master.listen.Peeker.Pending;
@@ -51,32 +49,6 @@ final class MasterDispatch implements Dispatch {
     private record Live(HandoffChannel[] channels, int[] target) {}
 
     /**
-     * The listening socket the master accepts from: its own channel, or one
-     * the service manager passed in (socket activation) or an old master
-     * handed over (upgrade), which others hold too (shared): it must outlive
-     * this process.
-     */
-    record Listening(int fd, InetSocketAddress local, java.io.Closeable closer, boolean shared) {
-        static Listening of(ServerSocketChannel channel) throws IOException {
-            return new Listening(JdkAccess.channelFd(channel), (InetSocketAddress) channel.getLocalAddress(), channel,
-                    false);
-        }
-
-        static Listening activated(ActivatedSockets.Socket socket) {
-            return adopted(socket.fd(), socket.local());
-        }
-
-        static Listening adopted(int fd, InetSocketAddress local) {
-            return new Listening(fd, local, () -> Libc.close(fd), true);
-        }
-
-        /** The same socket, now held by another process too. */
-        Listening asShared() {
-            return new Listening(fd, local, closer, true);
-        }
-    }
-
-    /**
      * Where the accept thread is, or is asked to be; changed under this
      * object's lock. ACCEPTING: in accept4, or about to be. WAITING: outside
      * accept4, until a worker is live or a slow one has taken what waits for
@@ -86,8 +58,7 @@ final class MasterDispatch implements Dispatch {
      */
     private enum State { ACCEPTING, WAITING, PAUSING, PAUSED, CLOSING }
 
-    /** The listening socket; shared once an upgrade handed it over. */
-    private volatile Listening listening;
+    private final ListeningSocket listening;
     private final int fd;
     private final InetSocketAddress local;
     private final AtomicLongArray dispatched;
@@ -102,19 +73,17 @@ final class MasterDispatch implements Dispatch {
     private final Map<Integer, HandoffChannel> channels = new HashMap<>();
     private volatile Live live;
     private volatile State state;
-    /** The port of the connection that wakes the accept thread out of accept4, to tell it from a client's. */
-    private volatile int wakePort = -1;
 
-    MasterDispatch(Listening listening, AtomicLongArray dispatched, Router router) {
+    MasterDispatch(ListeningSocket listening, AtomicLongArray dispatched, Router router) {
         this(listening, dispatched, router, false);
     }
 
     /** paused: an old master's socket, accepted from once this master takes over ({@link #resume}). */
-    MasterDispatch(Listening listening, AtomicLongArray dispatched, Router router, boolean paused) {
+    MasterDispatch(ListeningSocket listening, AtomicLongArray dispatched, Router router, boolean paused) {
         this.listening = listening;
         this.state = paused ? State.PAUSED : State.WAITING;
-        this.fd = listening.fd();
-        this.local = listening.local();
+        this.fd = listening.fd;
+        this.local = listening.local;
         this.dispatched = dispatched;
         this.router = router;
         int slots = dispatched.length();
@@ -221,7 +190,7 @@ final class MasterDispatch implements Dispatch {
             if (peeker != null) {
                 peeker.close();
             }
-            listening.closer().close(); // the handoff queue goes on: the workers finish what waits for them too
+            listening.close(); // the handoff queue goes on: the workers finish what waits for them too
         } catch (IOException e) {
             log.warn("closing listener {}: {}", local, e.toString());
         } catch (InterruptedException e) {
@@ -229,29 +198,9 @@ final class MasterDispatch implements Dispatch {
         }
     }
 
-    /**
-     * A thread blocked in accept4 does not wake when its descriptor is
-     * closed; shutdown wakes it. Not a shared socket (passed in by the
-     * service manager, or shared with another master in an upgrade):
-     * shutdown would break it for the other holders too; a connection of the
-     * master's own wakes that one (the thread closes it, or, if another
-     * process accepts it, a worker gets it and its end of stream).
-     */
+    /** Wakes the accept thread out of accept4 (see {@link ListeningSocket#wakeAccept}) and waits until it is out. */
     private void wakeAcceptor() {
-        if (!listening.shared()) {
-            Libc.shutdown(fd, Libc.SHUT_RDWR);
-            return;
-        }
-        java.net.InetAddress to = local.getAddress().isAnyLocalAddress() ? java.net.InetAddress.getLoopbackAddress()
-                : local.getAddress();
-        try (java.net.Socket wake = new java.net.Socket()) {
-            wake.bind(new InetSocketAddress(to, 0));
-            wakePort = wake.getLocalPort();
-            wake.connect(new InetSocketAddress(to, local.getPort()), 1000);
-            awaitOutOfAccept(1000); // the thread stops once it has taken this (or a client's) connection
-        } catch (IOException e) {
-            log.debug("waking the accept on {}: {}", local, e.toString());
-        }
+        listening.wakeAccept(() -> awaitOutOfAccept(1000));
     }
 
     private synchronized void awaitOutOfAccept(long ms) {
@@ -268,7 +217,7 @@ final class MasterDispatch implements Dispatch {
 
     @Override
     public List<Handing> handOver(int slots) {
-        listening = listening.asShared();
+        listening.share();
         return List.of(new Handing(Protocol.MASTER, fd, -1));
     }
 
@@ -372,7 +321,7 @@ final class MasterDispatch implements Dispatch {
                     continue;
                 }
                 int port = Sockaddr.port(sockaddr);
-                if (port == wakePort && state != State.ACCEPTING) {
+                if (listening.isWakeUp(port) && state != State.ACCEPTING) {
                     Libc.close(client); // this master's own, to wake this thread
                     continue;
                 }
