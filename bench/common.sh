@@ -6,11 +6,10 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-10}"
 [ "$seconds" = "--smoke" ] && seconds=1
-if [ -z "${STICKY_BENCH_BUILT:-}" ]; then # bench/run builds once for bench/memory too
-    bash scripts/setup
-    command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-    mvn -B -ntp -q -DskipTests package
-fi
+bash scripts/setup
+command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+# STICKY_BENCH_BUILT: the build is there already (bench/run builds once for bench/memory too; CI has just built it)
+[ -n "${STICKY_BENCH_BUILT:-}" ] || mvn -B -ntp -q -DskipTests package
 sources=64
 
 jar=agent/target/sticky.jar
