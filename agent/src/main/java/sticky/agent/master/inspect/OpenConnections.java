@@ -19,8 +19,12 @@ import sticky.agent.unix.SocketDiag;
  * kernel lists the established sockets on those ports ({@link SocketDiag},
  * filtered in the kernel, never the machine's whole table, which a busy
  * host's /proc/net/tcp is), and each worker's /proc/PID/fd says which are
- * its. Computed only when asked (status, metrics, the watchdog's look at a
- * debugger), never on the connection path.
+ * its. Where the kernel refuses socket diagnostics (qemu-user passes no
+ * NETLINK_SOCK_DIAG), each worker's own sockets are looked at instead,
+ * through copies of its descriptors ({@link WorkerConnections}): as bounded,
+ * a few system calls per socket of the worker's. Computed only when asked
+ * (status, metrics, the watchdog's look at a debugger), never on the
+ * connection path.
  */
 public final class OpenConnections {
     private static final Logger log = Logs.get();
@@ -41,8 +45,10 @@ public final class OpenConnections {
         } catch (IOException | RuntimeException e) {
             if (!unreadableSaid) {
                 unreadableSaid = true;
-                log.warn("cannot count the workers' open connections: {}", e.getMessage());
+                log.info("socket diagnostics unavailable ({}): workers' connections are counted from their own "
+                        + "descriptors", e.getMessage());
             }
+            pids.stream().filter(pid -> pid >= 0).forEach(pid -> counts.put(pid, WorkerConnections.established(pid, ports)));
             return counts;
         }
         for (long pid : pids) {

@@ -56,6 +56,22 @@ final class WorkerConnections {
         }
     }
 
+    /** How many established connections worker pid holds on ports (0 where the copies are refused). */
+    static long established(long pid, Set<Integer> ports) {
+        long[] count = {0};
+        try {
+            visit(pid, ports, (copy, info) -> {
+                if (info.state() == TcpInfo.ESTABLISHED) {
+                    count[0]++;
+                }
+                return true;
+            });
+        } catch (IOException refused) {
+            return 0;
+        }
+        return count[0];
+    }
+
     /**
      * Whether worker pid sent data on one of its established connections
      * within the last withinMs: a worker that takes no new connection but
