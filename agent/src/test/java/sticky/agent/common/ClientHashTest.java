@@ -37,6 +37,49 @@ class ClientHashTest {
         assertEquals(ClientHash.slot(v4, 5), ClientHash.slot(buffer, 4, 5));
     }
 
+    /**
+     * Jump consistent hash: a count one larger moves about 1/(N + 1) of the
+     * clients, every one to the new slot; one smaller moves only the last
+     * slot's, back where they were.
+     */
+    @Test
+    void aCountChangedByOneMovesOnlyTheClientsThatMust() {
+        java.util.Random random = new java.util.Random(3);
+        int clients = 30_000;
+        for (int n = 1; n < 256; n++) {
+            int moved = 0;
+            for (int i = 0; i < clients; i++) {
+                byte[] address = new byte[i % 3 == 0 ? 16 : 4];
+                random.nextBytes(address);
+                int before = ClientHash.slot(address, n);
+                int after = ClientHash.slot(address, n + 1);
+                if (before != after) {
+                    assertEquals(n, after, "a client that moves goes to the new slot");
+                    moved++;
+                }
+            }
+            double expected = (double) clients / (n + 1);
+            // within five standard deviations of a binomial draw
+            double sigma = Math.sqrt(clients * (1.0 / (n + 1)) * (1 - 1.0 / (n + 1)));
+            assertTrue(Math.abs(moved - expected) < 5 * sigma + 1, n + " -> " + (n + 1) + ": " + moved + " moved, about "
+                    + (int) expected + " expected");
+        }
+    }
+
+    @Test
+    void aClientsSlotIsUnderTheCountAndEverySlotGetsItsShare() {
+        for (int n : new int[] {1, 2, 5, 17, 256}) {
+            int[] counts = new int[n];
+            for (int i = 0; i < 64 * n; i++) {
+                byte[] address = {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i};
+                counts[ClientHash.slot(address, n)]++; // an index past the count would throw
+            }
+            for (int c : counts) {
+                assertTrue(c > 64 * 0.5 && c < 64 * 1.6, n + " slots: " + java.util.Arrays.toString(counts));
+            }
+        }
+    }
+
     @Test
     void nearbyAddressesSpreadOverTheSlots() {
         Map<Integer, Integer> counts = new HashMap<>();
