@@ -16,7 +16,7 @@ import sticky.agent.common.ControlPaths;
 import sticky.agent.common.Version;
 
 /**
- * {@code java -jar sticky.jar status [--json] | reload [--wait] | stop | upgrade [PID]}, {@code --help}, {@code --version}: the operator's
+ * {@code java -jar sticky.jar status [--json] | reload [--wait] | stop | upgrade | scale N [PID]}, {@code --help}, {@code --version}: the operator's
  * command line. It finds this user's running masters by their directories and
  * asks through the master's admin socket. Exit codes: 0 done, 1 the master
  * refused or failed, 2 usage, 3 no such master.
@@ -66,6 +66,8 @@ public final class Cli {
                 java -jar sticky.jar stop [PID]              graceful stop, as SIGTERM; waits until it is done
                 java -jar sticky.jar upgrade [PID]           a new master (the command line and jars as on disk now)
                                                              takes over the sockets; waits until the old one is gone
+                java -jar sticky.jar scale N|+N|-N [PID]     the count of workers, while serving (SIGTTIN: one more,
+                                                             SIGTTOU: one fewer); waits until it serves with them
                 java -jar sticky.jar --version               sticky's version
             Exit codes: 0 done, 1 refused or failed, 2 usage, 3 no running master.
             """;
@@ -89,11 +91,13 @@ public final class Cli {
             return words.isEmpty() || !json ? OK : USAGE;
         }
         String command = words.remove(0);
-        if (!List.of("status", "reload", "stop", "upgrade").contains(command) || words.size() > 1
+        String count = command.equals("scale") && !words.isEmpty() ? words.remove(0) : null;
+        if (!List.of("status", "reload", "stop", "upgrade", "scale").contains(command) || words.size() > 1
                 || (json && !command.equals("status")) || (wait && !command.equals("reload"))
-                || (words.size() == 1 && !words.get(0).matches("\\d+"))) {
+                || (command.equals("scale") && (count == null || !count.matches("[+-]?[0-9]{1,3}")))
+                || (words.size() == 1 && !words.get(0).matches("[0-9]{1,10}"))) {
             System.err.println("sticky: usage: java -jar sticky.jar status [--json] | reload [--wait] | stop | upgrade"
-                    + " [PID]");
+                    + " | scale N|+N|-N [PID]");
             return USAGE;
         }
         try {
@@ -103,7 +107,7 @@ public final class Cli {
             }
             long pid = Long.parseLong(master.get().getFileName().toString());
             String[] answer = ask(master.get().resolve(ControlPaths.ADMIN),
-                    command + (json ? " --json" : "") + (wait ? " --wait" : ""));
+                    command + (json ? " --json" : "") + (wait ? " --wait" : "") + (count != null ? " " + count : ""));
             int code = Integer.parseInt(answer[0].trim());
             System.out.print(answer[1]);
             if ((command.equals("stop") || command.equals("upgrade")) && code == OK) {

@@ -17,11 +17,11 @@ import java.util.concurrent.CompletableFuture;
 final class Clients {
     private Clients() {}
 
-    /** 127.0.0.1 to 127.0.0.n (all of 127/8 is loopback on Linux). */
+    /** 127.0.0.1, 127.0.0.2 and on, n of them (127.0.1.0 follows 127.0.0.255: all of 127/8 is loopback on Linux). */
     static List<InetAddress> ipv4(int n) throws UnknownHostException {
         List<InetAddress> sources = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
-            sources.add(InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) i}));
+            sources.add(InetAddress.getByAddress(new byte[] {127, 0, (byte) (i >> 8), (byte) i}));
         }
         return sources;
     }

@@ -177,6 +177,11 @@ final class Cluster implements AutoCloseable {
         return new Cluster(command, env);
     }
 
+    /** The command line withAgent starts: java, the agent with options, the app and args. */
+    static List<String> commandWithAgent(String options, Class<?> app, String... args) {
+        return command(List.of("-javaagent:" + JAR + "=" + options), app, args);
+    }
+
     private static List<String> command(List<String> jvmOptions, Class<?> app, String... args) {
         List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1"));
         command.addAll(jvmOptions);

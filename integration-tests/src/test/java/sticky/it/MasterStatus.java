@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  * says it does, not on sticky's log lines.
  */
 record MasterStatus(long pid, String version, int protocol, long uptimeSeconds, long shutdownTimeoutSeconds,
-        List<Listener> listeners, List<Worker> workers, Reload reload, Upgrade upgrade, long refusedControlConnections) {
+        int workersAsked, int workersServing, String scaleFailure, List<Listener> listeners, List<Worker> workers,
+        Reload reload, Upgrade upgrade, long refusedControlConnections) {
 
     /** dispatch: kernel, master or unix; liveWorkers: the ids whose own worker gets their clients. */
     record Listener(String name, String dispatch, List<Integer> liveWorkers) {}

@@ -144,7 +144,7 @@ class UpgradeTest {
         Path args = dir.resolve("args");
         int metricsPort = JvmPortsTest.freePorts(1);
         // Each worker opens a JMX port of its own (the port + its id): the new master's must not be the old ones'.
-        int jmxPorts = JvmPortsTest.freePorts(8);
+        int jmxPorts = JvmPortsTest.freePorts(256 + 4); // the port + id, and + 256 for every other generation
         // (on the command line: the master gives each worker its port by rewriting its own arguments, not an argfile's)
         List<String> jmxOptions = List.of("-Dcom.sun.management.jmxremote.port=" + jmxPorts,
                 "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
@@ -246,7 +246,7 @@ class UpgradeTest {
         }
     }
 
-    private static void awaitRequests(Load load, long count) throws InterruptedException {
+    static void awaitRequests(Load load, long count) throws InterruptedException {
         long deadline = System.nanoTime() + Cluster.START.toNanos();
         while (load.requests() < count) {
             assertTrue(System.nanoTime() < deadline, "load stalled at " + load.requests() + ": " + load.failures());

@@ -12,6 +12,12 @@ public final class Environment {
     public static final String CDS_ARCHIVE = "STICKY_CDS_ARCHIVE";
     /** In a new master an upgrade started: the old master's control socket, where it gets its sockets. */
     public static final String UPGRADE = "STICKY_UPGRADE";
+    /**
+     * In a new master an upgrade started: the count of workers the old master
+     * runs, and the count its command line asked for ("4 2"): the new master
+     * keeps the running count unless its own command line asks another.
+     */
+    public static final String UPGRADE_WORKERS = "STICKY_UPGRADE_WORKERS";
     /** The old master's secret, which the new master's hello shows. */
     public static final String UPGRADE_SECRET = "STICKY_UPGRADE_SECRET";
     /** The system property that holds the worker id in a worker. */

@@ -33,6 +33,7 @@ import sticky.agent.master.lifecycle.LifecycleListener;
 import sticky.agent.master.lifecycle.MasterLoop;
 import sticky.agent.master.lifecycle.Recycling;
 import sticky.agent.master.lifecycle.ReloadOutcome;
+import sticky.agent.master.lifecycle.SlotView;
 import sticky.agent.master.lifecycle.Watchdog;
 import sticky.agent.master.listen.ActivatedSockets;
 import sticky.agent.master.listen.Listener;
@@ -84,17 +85,23 @@ public final class Master implements Operations {
     private MetricsServer metrics;
     private final Object metricsLock = new Object();
     private HealthCheck health;
+    private final ClusterBeans beans = new ClusterBeans();
     private Successor successor;
     private Predecessor predecessor;
     private volatile boolean finished;
 
+    /** The workers to start with: as many as asked, or, after an upgrade, as the old master ran (see Predecessor). */
+    private final int workers;
+
     private Master(Options options) {
         this.options = options;
-        this.listeners = new Listeners(options.workers(), options.router(), options.kernelDispatch(),
+        this.workers = Predecessor.upgrading() ? Predecessor.workers(options.workers()) : options.workers();
+        this.listeners = new Listeners(workers, options.router(), options.kernelDispatch(),
                 ActivatedSockets.fromEnvironment());
     }
 
     public static void run(Options options, Instrumentation inst) {
+        Signals.install();
         JdkAccess.open(inst);
         Master master = new Master(options);
         int code;
@@ -111,20 +118,18 @@ public final class Master implements Operations {
 
     private int runCluster() throws IOException, InterruptedException {
         int uid = ControlPaths.currentUid();
-        int workers = options.workers();
         directory = ControlDirectory.create(uid, ProcessHandle.current().pid());
         Path socket = directory.resolve(ControlPaths.CONTROL);
-        accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), workers);
-        List<String> command = WorkerCommand.withJvmOptions(WorkerCommand.ofThisProcess(),
-                concat(ProcessorShare.jvmOptions(options.cpus(), workers),
-                        MemoryShare.jvmOptions(options.shareMemory(), workers)));
+        accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), Options.MAX_WORKERS);
+        List<String> command = WorkerCommand.ofThisProcess();
         classData = ClassDataArchive.of(options.cds(), command, directory.getParent());
         ProcessSpawner spawner = new ProcessSpawner((slot, generation) -> workerProcess(command, socket, slot,
                 generation), classData::started, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
         SystemdNotify notify = SystemdNotify.fromEnvironment();
         SystemdNotifier systemd = notify == null ? null : new SystemdNotifier(notify,
-                () -> workers + " workers serving on " + String.join(", ", listeners.names()), Predecessor.upgrading());
-        List<LifecycleListener> told = new ArrayList<>();
+                () -> lifecycle.count().routed() + " workers serving on " + String.join(", ", listeners.names()),
+                Predecessor.upgrading());
+        List<LifecycleListener> told = new ArrayList<>(List.of(beans));
         if (systemd != null) {
             told.add(systemd);
         }
@@ -147,20 +152,32 @@ public final class Master implements Operations {
         } else {
             lifecycle.continueFrom(predecessor.generations());
         }
-        control = new ControlServer(socket, uid, secret, workers, loop, listeners, lifecycle);
-        successor = new Successor(socket, secret, loop, listeners, lifecycle, this::stopMetrics, this::startMetrics);
+        control = new ControlServer(socket, uid, secret, loop, listeners, lifecycle);
+        successor = new Successor(socket, secret, options.workers(), loop, listeners, lifecycle, this::stopMetrics,
+                this::startMetrics);
         control.upgradeBy(successor);
         control.start();
         admin = new AdminServer(directory.resolve(ControlPaths.ADMIN), this);
         admin.start();
-        ClusterBeans.register(workers, this);
+        beans.register(this, workers);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
-        Signals.onHangup(() -> loop.post(lifecycle::reload));
+        Signals.actOn(new Signals.Actions() {
+            public void hangup() {
+                loop.post(lifecycle::reload);
+            }
+
+            public void moreWorkers() {
+                loop.post(() -> lifecycle.scale(lifecycle.count().asked() + 1, null));
+            }
+
+            public void fewerWorkers() {
+                loop.post(() -> lifecycle.scale(Math.max(1, lifecycle.count().asked() - 1), null));
+            }
+        });
         loop.post(lifecycle::start);
         if (options.health() != null) {
             boolean proxyHeader = options.router().mode() == Router.Mode.PROXY && !options.router().strips();
-            health = new HealthCheck(options.health(), options.watchdogMs(), proxyHeader, workers, loop, lifecycle,
-                    listeners);
+            health = new HealthCheck(options.health(), options.watchdogMs(), proxyHeader, loop, lifecycle, listeners);
             loop.post(health::start);
         }
         giveBackHeap();
@@ -173,21 +190,28 @@ public final class Master implements Operations {
     }
 
     /**
-     * The command of slot's worker of generation: odd and even generations
-     * get different JDWP and JMX ports, so that a replacement never takes
-     * the ports of the process it replaces.
+     * The command of slot's worker of generation, sized for its share of the
+     * machine among the workers asked for now; odd and even generations get
+     * different JDWP and JMX ports, so that a replacement never takes the
+     * ports of the process it replaces. On the loop.
      */
     private ProcessBuilder workerProcess(List<String> command, Path socket, int slot, int generation) {
         int id = slot + 1;
+        int count = lifecycle.count().asked();
         ClassDataArchive.ForWorker cds = classData.next();
+        List<String> options = concat(concat(ProcessorShare.jvmOptions(this.options.cpus(), count),
+                MemoryShare.jvmOptions(this.options.shareMemory(), count)), cds.jvmOptions());
         ProcessBuilder builder = new ProcessBuilder(WorkerCommand.withJvmOptions(
-                WorkerCommand.forWorker(command, id, options.workers(), generation % 2 == 0), cds.jvmOptions()));
+                WorkerCommand.forWorker(command, id, generation % 2 == 0), options));
         builder.inheritIO();
         Map<String, String> env = builder.environment();
         env.putAll(cds.environment());
         env.put(Environment.WORKER_ID, Integer.toString(id));
         env.put(Environment.CONTROL, socket.toString());
         env.put(Environment.SECRET, secret);
+        env.remove(Environment.UPGRADE); // a new master's: the old master's control socket and secret are not a worker's
+        env.remove(Environment.UPGRADE_SECRET);
+        env.remove(Environment.UPGRADE_WORKERS);
         env.remove("NOTIFY_SOCKET"); // the master speaks to systemd; an application that notifies by itself would confuse it
         env.remove("LISTEN_PID"); // sockets the service manager passed in are the master's (and the JDK closes them)
         env.remove("LISTEN_FDS");
@@ -246,6 +270,25 @@ public final class Master implements Operations {
     }
 
     @Override
+    public AdminServer.Answer scale(String count) {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        int[] asked = new int[1];
+        try {
+            String refused = loop.ask(() -> {
+                int now = lifecycle.count().asked();
+                asked[0] = count.startsWith("+") || count.startsWith("-") ? now + Integer.parseInt(count)
+                        : Integer.parseInt(count);
+                return lifecycle.scale(asked[0], done);
+            });
+            String failed = refused != null ? refused : done.get();
+            return failed == null ? new AdminServer.Answer(0, "serving with " + asked[0] + " workers\n")
+                    : new AdminServer.Answer(1, failed + "\n");
+        } catch (Exception e) {
+            return new AdminServer.Answer(1, "scale failed: " + e.getMessage() + "\n");
+        }
+    }
+
+    @Override
     public void stop() {
         new Thread(() -> System.exit(0), "sticky-stop").start(); // runs the graceful stop hook
     }
@@ -257,21 +300,22 @@ public final class Master implements Operations {
     }
 
     /** What status reads of the loop's state, in one ask. */
-    private record Seen(List<Listener.View> listeners, Set<Integer> ports, List<Lifecycle.SlotView> slots,
-            ReloadOutcome reload) {}
+    private record Seen(List<Listener.View> listeners, Set<Integer> ports, List<SlotView> slots,
+            ReloadOutcome reload, Lifecycle.Count count) {}
 
     @Override
     public ClusterStatus status() {
         Seen seen;
         try {
-            seen = loop.ask(() -> new Seen(listeners.view(), listeners.ports(), lifecycle.view(), lifecycle.lastReload()));
+            seen = loop.ask(() -> new Seen(listeners.view(), listeners.ports(), lifecycle.view(), lifecycle.lastReload(),
+                    lifecycle.count()));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        Map<Long, Long> open = OpenConnections.count(seen.slots().stream().map(Lifecycle.SlotView::pid).toList(),
+        Map<Long, Long> open = OpenConnections.count(seen.slots().stream().map(SlotView::pid).toList(),
                 seen.ports());
         List<ClusterStatus.Worker> workers = new ArrayList<>();
-        for (Lifecycle.SlotView v : seen.slots()) {
+        for (SlotView v : seen.slots()) {
             Map<String, Integer> replacements = new java.util.LinkedHashMap<>();
             v.replacements().forEach((reason, count) -> replacements.put(reason.label(), count));
             workers.add(new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.generation(), v.uptimeMs(),
@@ -283,7 +327,7 @@ public final class Master implements Operations {
         UpgradeState upgrade = predecessor != null ? predecessor.state() : successor.state();
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),
-                seen.listeners().stream().map(l -> new ClusterStatus.Listener(l.name(), l.dispatch(), l.liveWorkers()))
+                seen.count().asked(), seen.count().routed(), seen.count().failure(), seen.listeners().stream().map(l -> new ClusterStatus.Listener(l.name(), l.dispatch(), l.liveWorkers()))
                         .toList(), workers,
                 new ClusterStatus.Outcome(seen.reload().state(), seen.reload().why(), 0),
                 new ClusterStatus.Outcome(upgrade.state(), upgrade.why(), upgrade.master()),

@@ -23,6 +23,7 @@ import sticky.agent.master.lifecycle.MasterLoop;
 import sticky.agent.master.listen.Listener;
 import sticky.agent.master.listen.Listeners;
 import sticky.agent.master.listen.Route;
+import sticky.agent.options.Options;
 import sticky.agent.unix.FdPasser;
 import sticky.agent.unix.Libc;
 import sticky.agent.unix.UnixSocket;
@@ -44,7 +45,6 @@ public final class ControlServer {
 
     private final Path path;
     private final byte[] secret;
-    private final int workers;
     private final MasterLoop loop;
     private final Listeners listeners;
     private final Lifecycle lifecycle;
@@ -56,12 +56,10 @@ public final class ControlServer {
     private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
 
     /** Every event goes to lifecycle and listeners through the loop; this class holds no state of theirs. */
-    public ControlServer(Path path, int uid, String secret, int workers, MasterLoop loop, Listeners listeners,
-            Lifecycle lifecycle) {
+    public ControlServer(Path path, int uid, String secret, MasterLoop loop, Listeners listeners, Lifecycle lifecycle) {
         this.uid = uid;
         this.path = path;
         this.secret = secret.getBytes(StandardCharsets.UTF_8);
-        this.workers = workers;
         this.loop = loop;
         this.listeners = listeners;
         this.lifecycle = lifecycle;
@@ -126,18 +124,18 @@ public final class ControlServer {
             Message first = Protocol.decode(UnixSocket.receive(connection, buffer));
             UnixSocket.receiveTimeout(connection, 0);
             if (first instanceof Hello hello && hello.version() != Version.protocol()
-                    && authorized(hello.worker(), hello.secret())) {
+                    && secretShown(hello.worker(), hello.secret())) { // versions only: told why, given nothing
                 refuse(connection, hello, pid);
                 return;
             } else if (first instanceof MasterHello hello && upgrade != null) {
                 upgrade.serve(connection, hello, pid);
                 return;
             } else if (first instanceof Hello hello && hello.version() == Version.protocol()
-                    && authorized(hello.worker(), hello.secret())) {
+                    && authorized(hello.worker(), hello.secret(), pid)) {
                 long helloPid = pid;
                 loop.post(() -> lifecycle.hello(helloPid));
                 UnixSocket.send(connection, Protocol.encode(new Ready()));
-            } else if (first instanceof BindRequest request && authorized(request.worker(), request.secret())) {
+            } else if (first instanceof BindRequest request && authorized(request.worker(), request.secret(), pid)) {
                 route = bind(request, connection, pid);
                 if (route == null) {
                     return;
@@ -209,10 +207,26 @@ public final class ControlServer {
         return listener.localAddress() != null ? listener.localAddress() : new InetSocketAddress(0);
     }
 
-    private boolean authorized(int worker, String given) {
+    /**
+     * The cluster's secret, and a process this master started for that
+     * worker's slot (SO_PEERCRED's pid): a process of the same user that read
+     * the secret from a worker's environment is no worker.
+     */
+    private boolean authorized(int worker, String given, long pid) throws IOException {
+        if (!secretShown(worker, given)) {
+            return false;
+        }
+        try {
+            return loop.ask(() -> lifecycle.isWorker(pid, worker - 1));
+        } catch (Exception e) {
+            throw new IOException("asking the master's loop: " + e, e);
+        }
+    }
+
+    private boolean secretShown(int worker, String given) {
         // Constant time: the secret must not leak through timing.
-        boolean secretOk = MessageDigest.isEqual(secret, given.getBytes(StandardCharsets.UTF_8));
-        return secretOk && worker >= 1 && worker <= workers;
+        return MessageDigest.isEqual(secret, given.getBytes(StandardCharsets.UTF_8)) && worker >= 1
+                && worker <= Options.MAX_WORKERS;
     }
 
     private static void pause() {

@@ -17,6 +17,7 @@ import sticky.agent.jvm.Logs;
 import sticky.agent.master.lifecycle.Lifecycle;
 import sticky.agent.master.lifecycle.MasterLoop;
 import sticky.agent.master.listen.Listeners;
+import sticky.agent.options.Options;
 
 /**
  * health=PATH, the watchdog's second look: an HTTP GET of PATH to each
@@ -43,7 +44,8 @@ public final class HealthCheck {
     private final MasterLoop loop;
     private final Lifecycle lifecycle;
     private final Listeners listeners;
-    private final InetAddress[] sources;
+    /** For each count of slots seen, the source address of each slot. */
+    private final Map<Integer, InetAddress[]> sources = new java.util.HashMap<>();
     private final AtomicBoolean[] inFlight;
     private final ExecutorService checks = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "sticky-health");
@@ -53,7 +55,7 @@ public final class HealthCheck {
     private volatile boolean unreachableSaid;
     private volatile boolean stopped;
 
-    public HealthCheck(String path, long timeoutMs, boolean proxyHeader, int slots, MasterLoop loop, Lifecycle lifecycle,
+    public HealthCheck(String path, long timeoutMs, boolean proxyHeader, MasterLoop loop, Lifecycle lifecycle,
             Listeners listeners) {
         this.path = path;
         this.timeoutMs = timeoutMs;
@@ -61,9 +63,8 @@ public final class HealthCheck {
         this.loop = loop;
         this.lifecycle = lifecycle;
         this.listeners = listeners;
-        this.sources = sources(slots);
-        this.inFlight = new AtomicBoolean[slots];
-        for (int i = 0; i < slots; i++) {
+        this.inFlight = new AtomicBoolean[Options.MAX_WORKERS];
+        for (int i = 0; i < inFlight.length; i++) {
             inFlight[i] = new AtomicBoolean();
         }
     }
@@ -99,13 +100,15 @@ public final class HealthCheck {
         }
         int port = listeners.healthPort();
         if (port > 0) {
+            int routed = lifecycle.count().routed();
+            InetAddress[] from = sources.computeIfAbsent(routed, HealthCheck::sources);
             for (Map.Entry<Integer, Long> e : lifecycle.serving().entrySet()) {
                 int slot = e.getKey();
                 long pid = e.getValue();
-                if (inFlight[slot].compareAndSet(false, true)) {
+                if (slot < routed && inFlight[slot].compareAndSet(false, true)) {
                     checks.execute(() -> {
                         try {
-                            String why = check(slot, port);
+                            String why = check(from[slot], port);
                             if (why != null) {
                                 loop.post(() -> lifecycle.unhealthy(slot, pid, why));
                             }
@@ -120,8 +123,7 @@ public final class HealthCheck {
     }
 
     /** Null if the worker answered 2xx or 3xx in time (or could not be reached); else why not. */
-    private String check(int slot, int port) {
-        InetAddress source = sources[slot];
+    private String check(InetAddress source, int port) {
         try (Socket socket = new Socket()) {
             socket.bind(new InetSocketAddress(source, 0));
             try {

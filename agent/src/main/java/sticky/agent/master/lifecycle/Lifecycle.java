@@ -1,7 +1,5 @@
 package sticky.agent.master.lifecycle;
 
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -10,6 +8,7 @@ import org.slf4j.Logger;
 import sticky.agent.jvm.Logs;
 import sticky.agent.master.listen.Route;
 import sticky.agent.master.listen.Routing;
+import sticky.agent.options.Options;
 
 /**
  * The one owner of the master's state: the slots and worker processes
@@ -20,16 +19,15 @@ import sticky.agent.master.listen.Routing;
  * short method over it. Its parts keep their own state and ask it, or each
  * other, to start or end a process: {@link Respawn} (crashes),
  * {@link Replacement} (a new process for a serving one), {@link RollingRestart},
- * {@link Recycling} (max-memory, max-lifetime), {@link Watchdog} (hangs) and
- * {@link Departure} (a process that leaves). Slots are 0-based; ids
+ * {@link Scaling} (the count of slots), {@link Recycling} (max-memory,
+ * max-lifetime), {@link Watchdog} (hangs) and {@link Departure} (a process
+ * that leaves). Slots are 0-based; ids
  * (slot + 1) appear only in logs and status.
  */
 public final class Lifecycle {
     private static final Logger log = Logs.get();
     /** How long a closed lifeline waits to learn whether its worker died, before it counts as a closed socket. */
     static final long DEATH_WAIT_MS = 1000;
-    /** How long a hung worker gets to write its thread dump before it is killed. */
-    static final long THREAD_DUMP_MS = 2000;
 
     /** The lifecycle's optional parts: max-memory and max-lifetime, the watchdog, who is told of its states. */
     public record Parts(Recycling recycling, Watchdog watchdog, List<LifecycleListener> listeners) {
@@ -46,6 +44,7 @@ public final class Lifecycle {
     private final Respawn respawn;
     private final Replacement replacement;
     private final RollingRestart rollingRestart;
+    private final Scaling scaling;
     private final Recycling recycling;
     private final Watchdog watchdog;
     /** Every slot has served once: the listeners have been told. */
@@ -75,6 +74,7 @@ public final class Lifecycle {
         this.respawn = new Respawn(table, timers, listeners, () -> stopping, () -> end.complete(1));
         this.replacement = new Replacement(table, routing, timers, departure, this::serving, this::replacementEnded);
         this.rollingRestart = new RollingRestart(listeners, table.slots, s -> replacement.start(s, Reason.RELOAD));
+        this.scaling = new Scaling(table, routing, timers, departure, listeners, slots, this::serving);
     }
 
     /** Completes when the cluster ends by itself: 0 when every worker finished with 0, 1 when it gave up. */
@@ -84,7 +84,7 @@ public final class Lifecycle {
 
     public void start() {
         recycling.start(table.slots, this::replaceAlone);
-        watchdog.start(table.slots, this::hung);
+        watchdog.start(table, listeners);
         for (Slot slot : table.slots) {
             if (!slot.serveWith(table.spawn(slot, "started"))) {
                 end.complete(1); // the JVM cannot start a copy of itself: nothing would ever serve
@@ -93,13 +93,24 @@ public final class Lifecycle {
         }
     }
 
+    /** Whether pid is a process this master started for slot (and has not reaped): a worker it may talk to. */
+    public boolean isWorker(long pid, int slot) {
+        Worker w = table.get(pid);
+        return w != null && w.slot == slot;
+    }
+
     /** A worker said hello: its agent is installed and the application is starting. */
     public void hello(long pid) {
         Worker w = table.get(pid);
         if (w != null && w.phase == Phase.STARTING) {
             w.phase = Phase.RUNNING;
             log.debug("worker {} ready, pid {}", w.id(), pid);
-            replacement.takeOverIfUp(table.slotOf(w));
+            Slot slot = table.slotOf(w);
+            if (scaling.isGrowing(slot)) {
+                scaling.check(slot);
+            } else {
+                replacement.takeOverIfUp(slot);
+            }
         }
     }
 
@@ -112,8 +123,12 @@ public final class Lifecycle {
         }
         Slot slot = table.slotOf(w);
         if (w == slot.current) {
-            routing.goLive(route);
-            serving(slot);
+            routing.goLive(route); // for a new slot's worker, live but not routed until it serves
+            if (scaling.isGrowing(slot)) {
+                scaling.check(slot);
+            } else {
+                serving(slot);
+            }
         } else {
             replacement.takeOverIfUp(slot);
         }
@@ -148,6 +163,13 @@ public final class Lifecycle {
             if (table.isEmpty()) {
                 finishStop();
             }
+        } else if (scaling.isShrinking(slot)) {
+            if (w == slot.current) {
+                slot.current = null;
+            }
+            scaling.gone(slot);
+        } else if (w == slot.current && scaling.isGrowing(slot)) {
+            scaling.exitedBeforeServing(slot, w, code);
         } else if (w == slot.replacement) {
             replacement.failed(slot, "exited with code " + code);
         } else if (w == slot.current) {
@@ -168,7 +190,7 @@ public final class Lifecycle {
         slot.finished = true;
         log.info("worker {} (pid {}) finished with exit code 0; not restarted", slot.id(), w.pid());
         routing.closeEmpty();
-        if (java.util.Arrays.stream(table.slots).allMatch(s -> s.finished)) {
+        if (table.slots.stream().allMatch(s -> s.finished)) {
             log.info("every worker has finished; master stops");
             end.complete(0);
         }
@@ -186,10 +208,11 @@ public final class Lifecycle {
             w.phase = Phase.SERVING;
         }
         slot.startFailures = 0;
-        if (!announced && table.allServed()) {
+        if (!announced && table.allServed(scaling.routed())) {
             announced = true;
             tell(LifecycleListener::allServing);
         }
+        scaling.recheck();
     }
 
     /** A replacement is over (see {@link Replacement.Ended}): the part that asked for it goes on. */
@@ -198,6 +221,54 @@ public final class Lifecycle {
             recycling.replacementFailed(slot, slot.current, reason);
         }
         rollingRestart.replacementEnded(slot, reason, failure);
+    }
+
+    /**
+     * scale: the count of workers to reach (1 to 256), one slot at a time;
+     * done, unless it was refused, is told once the cluster serves with it
+     * (null) or why not. Null, or why it was refused: during a stop, an
+     * upgrade, a rolling restart or a replacement.
+     */
+    public String scale(int count, CompletableFuture<String> done) {
+        Busy busy = busy();
+        String why = count < 1 || count > Options.MAX_WORKERS ? "a count of workers is from 1 to " + Options.MAX_WORKERS
+                : busy == Busy.NONE || busy == Busy.SCALING ? null
+                : busy == Busy.RELOADING || busy == Busy.REPLACING ? busy.why + "; scale once it is done" : busy.why;
+        if (why != null) {
+            log.warn("scale to {} refused: {}", count, why);
+            return "scale refused: " + why;
+        }
+        scaling.ask(count, done);
+        return null;
+    }
+
+    /**
+     * The count of workers asked for (by the start, an upgrade or scale), the
+     * count clients are routed over now, and why the last scaling stopped
+     * short of its count, or null.
+     */
+    public record Count(int asked, int routed, String failure) {}
+
+    public Count count() {
+        return new Count(scaling.asked(), scaling.routed(), scaling.failure());
+    }
+
+    /** What is under way that another sequence (a reload, a scale, an upgrade, a replacement) must not cross. */
+    private enum Busy {
+        NONE(null), STOPPING("the cluster is stopping"), UPGRADING("an upgrade is under way"),
+        RELOADING("a rolling restart is running"), REPLACING("a worker is being replaced"),
+        SCALING("scaling is under way");
+
+        final String why;
+
+        Busy(String why) {
+            this.why = why;
+        }
+    }
+
+    private Busy busy() {
+        return stopping ? Busy.STOPPING : upgrading ? Busy.UPGRADING : rollingRestart.pending() ? Busy.RELOADING
+                : table.replacing() ? Busy.REPLACING : scaling.busy() ? Busy.SCALING : Busy.NONE;
     }
 
     /** SIGHUP: replaces every worker, one at a time, without refusing a connection. Null, or why not. */
@@ -210,13 +281,12 @@ public final class Lifecycle {
      * rolling restart ends: null when it went through, or why it stopped.
      */
     public String reload(CompletableFuture<String> done) {
-        String why = stopping ? "the cluster is stopping" : upgrading ? "an upgrade is under way"
-                : rollingRestart.running() ? "a rolling restart is running" : null;
-        if (why != null) {
-            log.warn("reload ignored: {}", why);
-            return "reload ignored: " + why;
+        Busy busy = busy();
+        if (busy != Busy.NONE && busy != Busy.REPLACING) {
+            log.warn("reload ignored: {}", busy.why);
+            return "reload ignored: " + busy.why;
         }
-        rollingRestart.begin(table.replacing(), done);
+        rollingRestart.begin(busy == Busy.REPLACING, done); // after a slot replaced alone, once it is done
         return null;
     }
 
@@ -230,49 +300,17 @@ public final class Lifecycle {
         if (stopping) {
             return true; // every worker leaves anyway
         }
-        if (rollingRestart.running() || upgrading || slot.current != w || table.replacing()) {
-            return false;
-        }
-        return replacement.start(slot, reason);
-    }
-
-    /**
-     * The watchdog found slot's w hung: its thread dump goes to its output
-     * (SIGQUIT), then it is killed and restarted as after a crash; its
-     * clients go to the next live slot once it is gone.
-     */
-    private void hung(Slot slot, Worker w, String why) {
-        w.phase = Phase.HUNG;
-        log.error("worker {} (pid {}) is hung: {}; its thread dump follows (SIGQUIT), then it is killed", slot.id(),
-                w.pid(), why);
-        w.process.quit();
-        tell(l -> l.status("worker " + slot.id() + " hung; restarting it"));
-        timers.after(THREAD_DUMP_MS, () -> {
-            if (table.running(w)) {
-                w.process.kill();
-            }
-        });
+        return busy() == Busy.NONE && slot.current == w && replacement.start(slot, reason);
     }
 
     /** The processes health checks go to: each slot's serving one, by slot. */
     public Map<Integer, Long> serving() {
-        Map<Integer, Long> serving = new HashMap<>();
-        for (Slot slot : table.slots) {
-            Worker w = slot.current;
-            if (w != null && w.phase == Phase.SERVING) {
-                serving.put(slot.index, w.pid());
-            }
-        }
-        return serving;
+        return table.serving();
     }
 
     /** health=: slot's process pid did not answer its health check; hung, if it still serves and may be judged. */
     public void unhealthy(int slot, long pid, String why) {
-        Worker w = table.get(pid);
-        Slot s = table.slots[slot];
-        if (w != null && w == s.current && w.phase == Phase.SERVING && watchdog.judges(s, w)) {
-            hung(s, w, why);
-        }
+        watchdog.unhealthy(slot, pid, why);
     }
 
     /**
@@ -287,6 +325,7 @@ public final class Lifecycle {
         if (!stopping) {
             stopping = true;
             rollingRestart.cancel("the cluster stops");
+            scaling.cancel("the cluster stops");
             if (!handedOver) {
                 tell(LifecycleListener::stopping); // not after an upgrade: the service goes on, under the new master
             }
@@ -311,13 +350,9 @@ public final class Lifecycle {
      * Null, or why not.
      */
     public String upgradeStarts() {
-        String why = stopping ? "the cluster is stopping" : upgrading ? "an upgrade is under way"
-                : rollingRestart.pending() || table.replacing() ? "a worker is being replaced"
-                : null;
-        if (why == null) {
-            upgrading = true;
-        }
-        return why;
+        Busy busy = busy();
+        upgrading = upgrading || busy == Busy.NONE;
+        return busy == Busy.RELOADING || busy == Busy.REPLACING ? "a worker is being replaced" : busy.why;
     }
 
     /** The upgrade failed: this master goes on as before. */
@@ -327,11 +362,7 @@ public final class Lifecycle {
 
     /** Each slot's generation: that of its serving process, or its last one's. */
     public List<Integer> generations() {
-        List<Integer> generations = new ArrayList<>();
-        for (Slot slot : table.slots) {
-            generations.add(slot.generation);
-        }
-        return generations;
+        return table.slots.stream().map(s -> s.generation).toList();
     }
 
     /**
@@ -340,8 +371,8 @@ public final class Lifecycle {
      * JDWP and JMX ports than the one it replaces, which still holds its own.
      */
     public void continueFrom(List<Integer> generations) {
-        for (int i = 0; i < table.slots.length && i < generations.size(); i++) {
-            table.slots[i].generation = generations.get(i);
+        for (int i = 0; i < table.slots.size() && i < generations.size(); i++) {
+            table.slot(i).generation = generations.get(i);
         }
     }
 
@@ -359,14 +390,6 @@ public final class Lifecycle {
     private void tell(Consumer<LifecycleListener> event) {
         listeners.forEach(event);
     }
-
-    /**
-     * One slot as the operator sees it: its serving process (pid -1 when it
-     * has none), a replacement's pid or -1, and the pids of its processes
-     * that are leaving.
-     */
-    public record SlotView(int slot, long pid, String state, int generation, long uptimeMs, int restarts,
-            Reason lastReplaced, Map<Reason, Integer> replacements, long replacement, List<Long> leaving) {}
 
     public List<SlotView> view() {
         return table.view();

@@ -8,6 +8,9 @@ public interface LifecycleListener {
     /** Every slot serves: at start, and at the end of a rolling restart, whether it completed or stopped. */
     default void allServing() {}
 
+    /** Clients are routed over this many workers from now on (scale). */
+    default void scaled(int workers) {}
+
     /** A rolling restart of this many workers starts. */
     default void reloading(int workers) {}
 

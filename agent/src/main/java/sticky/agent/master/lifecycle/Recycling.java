@@ -2,6 +2,7 @@ package sticky.agent.master.lifecycle;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -44,7 +45,7 @@ public final class Recycling {
     private final Gauge gauge;
     private final Timers timers;
     private final Random random;
-    private Slot[] slots;
+    private List<Slot> slots;
     private Replacer replacer;
     /** When each worker was first seen above max-memory, in the current run of looks. */
     private final Map<Worker, Long> overSince = new HashMap<>();
@@ -63,7 +64,7 @@ public final class Recycling {
         return new Recycling(0, 0, pid -> -1, timers, new Random());
     }
 
-    void start(Slot[] slots, Replacer replacer) {
+    void start(List<Slot> slots, Replacer replacer) {
         this.slots = slots;
         this.replacer = replacer;
         if (maxMemoryBytes > 0) {
@@ -97,8 +98,8 @@ public final class Recycling {
     }
 
     private void lookAtMemory() {
-        overSince.keySet().removeIf(w -> slots[w.slot].current != w);
-        due.removeIf(w -> slots[w.slot].current != w);
+        overSince.keySet().removeIf(w -> !Slot.serves(slots, w));
+        due.removeIf(w -> !Slot.serves(slots, w));
         for (Slot slot : slots) {
             Worker w = slot.current;
             if (w == null || w.phase != Phase.SERVING || due.contains(w)) {

@@ -1,6 +1,5 @@
 package sticky.agent.master.lifecycle;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -46,7 +45,7 @@ final class Respawn {
         if (young && !w.served()) {
             slot.startFailures++;
         }
-        if (Arrays.stream(table.slots).allMatch(s -> s.finished || s.startFailures >= GIVE_UP_AFTER)) {
+        if (table.slots.stream().allMatch(s -> s.finished || s.startFailures >= GIVE_UP_AFTER)) {
             log.error("worker {} (pid {}) exited with code {}; every worker keeps failing at start, giving up",
                     slot.id(), w.pid(), code);
             listeners.forEach(l -> l.status("every worker keeps failing at start; giving up"));
@@ -61,7 +60,7 @@ final class Respawn {
 
     /** Starts the slot's serving process, unless it has one (or a replacement that took it) by now. */
     private void restart(Slot slot) {
-        if (stopping.getAsBoolean() || slot.current != null || slot.finished) {
+        if (stopping.getAsBoolean() || slot.current != null || slot.finished || !table.has(slot)) {
             return;
         }
         if (slot.serveWith(table.spawn(slot, "restarted"))) {

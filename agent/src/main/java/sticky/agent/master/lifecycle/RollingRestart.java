@@ -26,7 +26,7 @@ final class RollingRestart {
     }
 
     private final List<LifecycleListener> listeners;
-    private final Slot[] slots;
+    private final List<Slot> slots;
     private final Replacer replacer;
     private boolean running;
     /** Asked for while a slot was being replaced alone: it starts once that is over. */
@@ -35,7 +35,7 @@ final class RollingRestart {
     /** Completed when the rolling restart ends: null when it went through, else why it stopped. */
     private final List<CompletableFuture<String>> waiters = new ArrayList<>();
 
-    RollingRestart(List<LifecycleListener> listeners, Slot[] slots, Replacer replacer) {
+    RollingRestart(List<LifecycleListener> listeners, List<Slot> slots, Replacer replacer) {
         this.listeners = listeners;
         this.slots = slots;
         this.replacer = replacer;
@@ -67,8 +67,8 @@ final class RollingRestart {
         }
         running = true;
         outcome = new ReloadOutcome("running", null);
-        log.info("rolling restart of {} workers", slots.length);
-        listeners.forEach(l -> l.reloading(slots.length));
+        log.info("rolling restart of {} workers", slots.size());
+        listeners.forEach(l -> l.reloading(slots.size()));
         next(0);
     }
 
@@ -101,8 +101,8 @@ final class RollingRestart {
 
     /** Replaces the first slot from index on that has a serving process, or ends. */
     private void next(int index) {
-        for (int i = index; i < slots.length; i++) {
-            Slot slot = slots[i];
+        for (int i = index; i < slots.size(); i++) {
+            Slot slot = slots.get(i);
             if (slot.finished || slot.current == null) {
                 continue; // restarting after a crash: it starts from what is on disk now anyway
             }

@@ -53,6 +53,11 @@ final class Slot {
         return backoffMs;
     }
 
+    /** Whether w is the serving process of its slot, in slots (the table's, which shrinks and grows). */
+    static boolean serves(java.util.List<Slot> slots, Worker w) {
+        return w.slot < slots.size() && slots.get(w.slot).current == w;
+    }
+
     /** How status names the slot's state: finished, restarting (no process), or its process's phase. */
     String state() {
         return finished ? "finished" : current == null ? "restarting" : current.phase.label();

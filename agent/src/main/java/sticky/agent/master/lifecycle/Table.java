@@ -2,7 +2,6 @@ package sticky.agent.master.lifecycle;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +17,8 @@ import sticky.agent.jvm.Logs;
 final class Table {
     private static final Logger log = Logs.get();
 
-    final Slot[] slots;
+    /** The slots, by index; the count changes at the end only (scaling adds and removes the last). */
+    final List<Slot> slots = new ArrayList<>();
     private final Map<Long, Worker> workers = new HashMap<>();
     private final Spawner spawner;
     private final Timers timers;
@@ -26,10 +26,35 @@ final class Table {
     Table(int slots, Spawner spawner, Timers timers) {
         this.spawner = spawner;
         this.timers = timers;
-        this.slots = new Slot[slots];
         for (int i = 0; i < slots; i++) {
-            this.slots[i] = new Slot(i);
+            this.slots.add(new Slot(i));
         }
+    }
+
+    Slot slot(int index) {
+        return slots.get(index);
+    }
+
+    /** A new slot at the end. */
+    Slot add() {
+        Slot slot = new Slot(slots.size());
+        slots.add(slot);
+        return slot;
+    }
+
+    /** The last slot goes; it has no process left. */
+    void removeLast() {
+        slots.remove(slots.size() - 1);
+    }
+
+    /** Whether slot is still one of the table's (the count may have shrunk past it). */
+    boolean has(Slot slot) {
+        return slot.index < slots.size() && slots.get(slot.index) == slot;
+    }
+
+    /** Whether slot still has a process in the table (a leaving one included). */
+    boolean hasProcessIn(Slot slot) {
+        return workers.values().stream().anyMatch(w -> w.slot == slot.index);
     }
 
     Worker get(long pid) {
@@ -54,7 +79,7 @@ final class Table {
     }
 
     Slot slotOf(Worker w) {
-        return slots[w.slot];
+        return slots.get(w.slot);
     }
 
     /**
@@ -77,22 +102,33 @@ final class Table {
 
     /** Whether some slot's replacement is under way (a rolling restart's, or one slot's alone). */
     boolean replacing() {
-        return Arrays.stream(slots).anyMatch(s -> s.replacement != null);
+        return slots.stream().anyMatch(s -> s.replacement != null);
     }
 
-    /** Whether every slot has finished, or has a process that has served. */
-    boolean allServed() {
-        return Arrays.stream(slots).allMatch(s -> s.finished || s.current != null && s.current.served());
+    /** Whether every slot of the first count has finished, or has a process that has served. */
+    boolean allServed(int count) {
+        return slots.stream().limit(count).allMatch(s -> s.finished || s.current != null && s.current.served());
     }
 
-    List<Lifecycle.SlotView> view() {
-        List<Lifecycle.SlotView> view = new ArrayList<>();
+    /** Each slot's serving process, by slot. */
+    Map<Integer, Long> serving() {
+        Map<Integer, Long> serving = new HashMap<>();
+        for (Slot slot : slots) {
+            if (slot.current != null && slot.current.phase == Phase.SERVING) {
+                serving.put(slot.index, slot.current.pid());
+            }
+        }
+        return serving;
+    }
+
+    List<SlotView> view() {
+        List<SlotView> view = new ArrayList<>();
         for (Slot slot : slots) {
             Worker w = slot.current;
             List<Long> leaving = workers.values().stream()
                     .filter(p -> p.slot == slot.index && p != w && p != slot.replacement).map(Worker::pid).sorted()
                     .toList();
-            view.add(new Lifecycle.SlotView(slot.index, w == null ? -1 : w.pid(), slot.state(), slot.generation,
+            view.add(new SlotView(slot.index, w == null ? -1 : w.pid(), slot.state(), slot.generation,
                     w == null ? 0 : timers.now() - w.startedAt, slot.restarts, slot.lastReplaced,
                     Map.copyOf(slot.replacements), slot.replacement == null ? -1 : slot.replacement.pid(), leaving));
         }

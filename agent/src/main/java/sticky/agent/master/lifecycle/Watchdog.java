@@ -1,6 +1,9 @@
 package sticky.agent.master.lifecycle;
 
 import java.util.HashMap;
+import java.util.List;
+import org.slf4j.Logger;
+import sticky.agent.jvm.Logs;
 import java.util.Map;
 
 /**
@@ -16,7 +19,10 @@ import java.util.Map;
  * master's loop.
  */
 public final class Watchdog {
+    private static final Logger log = Logs.get();
     static final long CHECK_MS = 1000;
+    /** How long a hung worker gets to write its thread dump before it is killed. */
+    static final long THREAD_DUMP_MS = 2000;
 
     /** What the watchdog sees of the workers. */
     public interface Progress {
@@ -31,11 +37,6 @@ public final class Watchdog {
 
         /** Whether a debugger may hold worker pid. */
         boolean debugged(long pid);
-    }
-
-    /** The lifecycle's way to end a hung worker: slot's w, and why it is taken for hung. */
-    interface Hung {
-        void hung(Slot slot, Worker w, String why);
     }
 
     private static final class Watch {
@@ -53,8 +54,8 @@ public final class Watchdog {
     private final Progress progress;
     private final Timers timers;
     private final Map<Worker, Watch> watched = new HashMap<>();
-    private Slot[] slots;
-    private Hung hung;
+    private Table table;
+    private List<LifecycleListener> listeners;
 
     public Watchdog(long limitMs, Progress progress, Timers timers) {
         this.limitMs = limitMs;
@@ -66,9 +67,9 @@ public final class Watchdog {
         return new Watchdog(0, null, timers);
     }
 
-    void start(Slot[] slots, Hung hung) {
-        this.slots = slots;
-        this.hung = hung;
+    void start(Table table, List<LifecycleListener> listeners) {
+        this.table = table;
+        this.listeners = listeners;
         if (limitMs > 0) {
             timers.after(CHECK_MS, this::look);
         }
@@ -90,10 +91,37 @@ public final class Watchdog {
         return watch != null && progress.taken(slot.index) > watch.takenAtStart && !progress.debugged(w.pid());
     }
 
+    /** health=: slot's process pid did not answer its health check; hung, if it still serves and may be judged. */
+    void unhealthy(int slot, long pid, String why) {
+        Worker w = table.get(pid);
+        Slot s = slot < table.slots.size() ? table.slot(slot) : null;
+        if (w != null && s != null && w == s.current && w.phase == Phase.SERVING && judges(s, w)) {
+            hung(s, w, why);
+        }
+    }
+
+    /**
+     * w is hung: its thread dump goes to its output (SIGQUIT), then it is
+     * killed and its slot restarts as after a crash; its clients go to the
+     * next live slot once it is gone.
+     */
+    private void hung(Slot slot, Worker w, String why) {
+        w.phase = Phase.HUNG;
+        log.error("worker {} (pid {}) is hung: {}; its thread dump follows (SIGQUIT), then it is killed", slot.id(),
+                w.pid(), why);
+        w.process.quit();
+        listeners.forEach(l -> l.status("worker " + slot.id() + " hung; restarting it"));
+        timers.after(THREAD_DUMP_MS, () -> {
+            if (table.running(w)) {
+                w.process.kill();
+            }
+        });
+    }
+
     private void look() {
-        watched.keySet().removeIf(w -> slots[w.slot].current != w || w.phase != Phase.SERVING);
+        watched.keySet().removeIf(w -> !Slot.serves(table.slots, w) || w.phase != Phase.SERVING);
         long now = timers.now();
-        for (Slot slot : slots) {
+        for (Slot slot : table.slots) {
             Worker w = slot.current;
             if (w == null || w.phase != Phase.SERVING) {
                 continue;
@@ -111,8 +139,7 @@ public final class Watchdog {
                 if (progress.sending(w.pid(), limitMs)) {
                     watch.stalledSince = now; // busy with what it has (at a connection limit, say): look again later
                 } else {
-                    hung.hung(slot, w, "connections have waited " + (now - watch.stalledSince)
-                            + " ms for it while it took none");
+                    hung(slot, w, "connections have waited " + (now - watch.stalledSince) + " ms for it while it took none");
                 }
             }
         }

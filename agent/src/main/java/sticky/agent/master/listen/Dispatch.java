@@ -24,8 +24,15 @@ interface Dispatch {
     /** The descriptor a new route of slot, for process pid, gives its worker; the master keeps its own copy. */
     int attach(int slot, long pid) throws java.io.IOException;
 
-    /** Slot s's new clients go to live[s]'s worker, or the next live one's ({@link NextLive}); live is never changed after. */
+    /**
+     * Clients are routed over live.length slots ({@code ClientHash}): slot
+     * s's new clients go to live[s]'s worker, or the next live one's
+     * ({@link NextLive}); live is never changed after.
+     */
     void steer(Route[] live);
+
+    /** Slot is gone (the count shrank past it, and its processes are gone): what was its is nobody's now. */
+    default void removeSlot(int slot) {}
 
     /** Connections queued for the route's worker that it has not accepted yet. */
     int queued(Route route);

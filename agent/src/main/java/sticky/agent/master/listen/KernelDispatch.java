@@ -21,10 +21,18 @@ import sticky.agent.master.listen.SlotSockets.Socket;
  * more, so that a crashed worker's successor accepts what was queued for it,
  * and a worker that closes its server socket and binds again (as "is the
  * port free?" code does) finds its queue again. A process that starts while
- * another holds the slot's home (a rolling restart's replacement) gets a new
- * socket; once its route goes live, that socket is the slot's home and the
- * old worker's gets no new connection: it drains, and closes when its last
- * holder is gone.
+ * another holds the slot's home (a rolling restart's replacement) gets
+ * another socket; once its route goes live, that socket is the slot's home
+ * and the old worker's gets no new connection: it drains, and once its last
+ * holder is gone it is a spare, for the next socket the group needs.
+ *
+ * <p>No socket but the group's last is ever closed while the group is
+ * routed: closing one moves the group's last socket into its index
+ * (__reuseport_detach_sock), and until the program is rebuilt the clients
+ * routed to that index land on the wrong socket, or past the group's end,
+ * where the kernel picks one by the connection's own hash. A new slot's home
+ * (the count grew) joins the group unrouted: the program counts it once the
+ * lifecycle routes over one more slot.
  */
 final class KernelDispatch implements Dispatch {
     private static final Logger log = Logs.get();
@@ -32,7 +40,6 @@ final class KernelDispatch implements Dispatch {
     private static final long NEW_MASTER = -1;
 
     private final SlotSockets sockets;
-    private final int slots;
     private Route[] live;
     /**
      * Whether this master attaches the group's program and adds to the group.
@@ -43,7 +50,6 @@ final class KernelDispatch implements Dispatch {
 
     private KernelDispatch(SlotSockets sockets, int slots) {
         this.sockets = sockets;
-        this.slots = slots;
         this.live = new Route[slots];
     }
 
@@ -115,11 +121,32 @@ final class KernelDispatch implements Dispatch {
 
     @Override
     public int attach(int slot, long pid) throws IOException {
-        Socket home = sockets.homeOf(slot);
+        Socket home = homeFor(slot);
         // A master that does not steer adds nothing to the group: a successor shares the home with what is left of the dead.
-        Socket socket = !steers || home.holders.stream().allMatch(p -> p == pid) ? home : sockets.add();
+        Socket socket = !steers || home.holders.stream().allMatch(p -> p == pid) ? home : another();
         socket.holders.add(pid);
         return socket.fd;
+    }
+
+    /** Slot's home; for a slot that has none yet (the count grew), a socket that becomes it, unrouted. */
+    private Socket homeFor(int slot) throws IOException {
+        Socket home = sockets.homeOf(slot);
+        if (home == null) {
+            home = another();
+            home.becomes(Role.HOME, slot);
+        }
+        return home;
+    }
+
+    /** A socket for the group to give: an idle spare, else a new one at the group's end. */
+    private Socket another() throws IOException {
+        for (Socket socket : sockets.group()) {
+            if (socket.role == Role.SPARE && socket.holders.isEmpty() && sockets.queued(socket) == 0) {
+                socket.becomes(Role.HELD, -1);
+                return socket;
+            }
+        }
+        return sockets.add();
     }
 
     @Override
@@ -139,6 +166,7 @@ final class KernelDispatch implements Dispatch {
      */
     private void steerOrFail(Route[] live) throws IOException {
         this.live = live;
+        int slots = live.length;
         boolean[] alive = new boolean[slots];
         for (int slot = 0; slot < slots; slot++) {
             alive[slot] = live[slot] != null;
@@ -158,7 +186,7 @@ final class KernelDispatch implements Dispatch {
         int[] next = NextLive.targets(alive);
         Socket[] target = new Socket[slots];
         for (int slot = 0; slot < slots; slot++) {
-            target[slot] = sink != null ? sink : sockets.homeOf(next[slot] < 0 ? slot : next[slot]);
+            target[slot] = sink != null ? sink : homeFor(next[slot] < 0 ? slot : next[slot]);
         }
         sockets.route(target);
     }
@@ -173,7 +201,7 @@ final class KernelDispatch implements Dispatch {
      * Nothing to take back: no handoff channel reaches a worker here. A home
      * keeps what is queued on it for the slot's next worker; another socket
      * whose last holder is gone (a drained worker's, a failed replacement's)
-     * leaves the group.
+     * is done with (see {@link #release}).
      */
     @Override
     public void detach(Route route, boolean handOn) {
@@ -182,13 +210,42 @@ final class KernelDispatch implements Dispatch {
                 || socket.role == Role.HOME) {
             return;
         }
+        release(socket);
+    }
+
+    /** The slot's home, which nobody holds any more (the count shrank past it), is done with too. */
+    @Override
+    public void removeSlot(int slot) {
+        Socket home = sockets.homeOf(slot);
+        if (home != null) {
+            home.becomes(Role.HELD, -1);
+            if (home.holders.isEmpty()) {
+                release(home);
+            }
+        }
+    }
+
+    /**
+     * A socket nobody holds and no slot routes to: the group's last leaves
+     * it; any other stays, a spare, so that no socket moves under the
+     * program. One that still holds connections (its worker left before it
+     * took them) is closed, and they with it.
+     */
+    private void release(Socket socket) {
         int lost = sockets.queued(socket);
+        if (lost == 0 && !sockets.isLast(socket)) {
+            socket.becomes(Role.SPARE, -1);
+            return;
+        }
         if (lost > 0) {
             log.warn("listener {}: {} connection(s) queued for a worker that is gone were closed", localAddress(), lost);
         }
         try {
+            boolean last = sockets.isLast(socket);
             sockets.close(socket);
-            steerOrFail(live); // the group's order changed
+            if (!last) {
+                steerOrFail(live); // the group's order changed
+            }
         } catch (IOException e) {
             log.error("listener {}: {}", sockets.localAddress(), e.getMessage());
         }
@@ -209,7 +266,7 @@ final class KernelDispatch implements Dispatch {
             return; // handed over (the new master dispatches), or not yet taken over (the old master does)
         }
         try {
-            sockets.add().becomes(Role.SINK, -1);
+            another().becomes(Role.SINK, -1);
             steerOrFail(live);
         } catch (IOException e) {
             log.warn("stopping listener {}: {}", sockets.localAddress(), e.toString());
@@ -225,9 +282,7 @@ final class KernelDispatch implements Dispatch {
     public List<Handing> handOver(int newSlots) throws IOException {
         List<Socket> added = new ArrayList<>();
         for (int slot = 0; slot < newSlots; slot++) {
-            Socket spare = sockets.first(Role.SPARE);
-            Socket socket = spare != null ? spare : sockets.add();
-            socket.becomes(Role.HELD, -1);
+            Socket socket = another();
             socket.holders.add(NEW_MASTER);
             added.add(socket);
         }

@@ -8,12 +8,14 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import sticky.agent.common.Protocol.BindRequest;
 import sticky.agent.common.Protocol;
 import sticky.agent.jvm.Logs;
+import sticky.agent.options.Options;
 import sticky.agent.route.Router;
 import sticky.agent.unix.Libc;
 
@@ -32,7 +34,10 @@ public final class Listener {
     /** A TCP listener (not UDP, not Unix-domain): its workers' connections are counted and drained. */
     private final boolean tcp;
     private final List<Route> routes = new ArrayList<>();
-    private Route[] live;
+    /** Each slot's live route, or null; slots from routed on are not routed (yet, or any more). */
+    private final Route[] live = new Route[Options.MAX_WORKERS];
+    /** The slots clients are routed over. */
+    private int routed;
     private boolean stopped;
     /** The bind it was opened for, which an upgrade hands to the new master with its sockets. */
     private BindRequest request;
@@ -41,10 +46,10 @@ public final class Listener {
     /** Upgrade, in the old master: the new master dispatches it. */
     private boolean handedOver;
 
-    private Listener(Dispatch dispatch, int slots, boolean tcp) {
+    private Listener(Dispatch dispatch, int routed, boolean tcp) {
         this.dispatch = dispatch;
         this.tcp = tcp;
-        this.live = new Route[slots];
+        this.routed = routed;
     }
 
     private Listener withRequest(BindRequest request) {
@@ -57,9 +62,8 @@ public final class Listener {
      * (its sockets and the bind it was opened for), dispatched as there. It
      * takes no connection until {@link #resume}.
      */
-    static Listener adopt(BindRequest request, List<Dispatch.Handing> handed, AtomicLongArray dispatched,
+    static Listener adopt(BindRequest request, List<Dispatch.Handing> handed, AtomicLongArray dispatched, int slots,
             Router router) throws IOException {
-        int slots = dispatched.length();
         Dispatch.Handing first = handed.get(0);
         Listener listener;
         if (first.kind() == Protocol.KERNEL) {
@@ -129,14 +133,13 @@ public final class Listener {
      * one socket per slot to start with, unless the application shares the port itself with
      * SO_REUSEPORT: its sockets and the slots' would be one reuseport group.
      */
-    static Listener open(BindRequest request, AtomicLongArray dispatched, Router router, boolean kernelDispatch,
-            ActivatedSockets activated) throws IOException {
-        return openDispatch(request, dispatched, router, kernelDispatch, activated).withRequest(request);
+    static Listener open(BindRequest request, AtomicLongArray dispatched, int slots, Router router,
+            boolean kernelDispatch, ActivatedSockets activated) throws IOException {
+        return openDispatch(request, dispatched, slots, router, kernelDispatch, activated).withRequest(request);
     }
 
-    private static Listener openDispatch(BindRequest request, AtomicLongArray dispatched, Router router,
+    private static Listener openDispatch(BindRequest request, AtomicLongArray dispatched, int slots, Router router,
             boolean kernelDispatch, ActivatedSockets activated) throws IOException {
-        int slots = dispatched.length();
         ActivatedSockets.Socket passedIn = request.family() == Protocol.UNIX || request.datagram() ? null
                 : activated.take(request);
         if (passedIn != null) {
@@ -271,6 +274,20 @@ public final class Listener {
         return routes.isEmpty();
     }
 
+    /** Clients are routed over count slots from now on. */
+    void route(int count) {
+        if (count != routed) {
+            routed = count;
+            steer();
+        }
+    }
+
+    /** Slot is gone for good: its sockets are nobody's. */
+    void removeSlot(int slot) {
+        live[slot] = null;
+        dispatch.removeSlot(slot);
+    }
+
     /** The route's slot sends its clients elsewhere (the next live slot), if the route was live. */
     void retire(Route route) {
         if (live[route.slot] == route) {
@@ -289,14 +306,15 @@ public final class Listener {
     }
 
     private void steer() {
-        dispatch.steer(live.clone());
-        log.debug("listener {}: workers whose own clients reach them: {}", name(), liveWorkers());
+        dispatch.steer(Arrays.copyOf(live, routed));
+        log.debug("listener {}: routed over {} slots; workers whose own clients reach them: {}", name(), routed,
+                liveWorkers());
     }
 
     /** The ids (slot + 1) whose live worker gets their clients. */
     private List<Integer> liveWorkers() {
         List<Integer> ids = new ArrayList<>();
-        for (int i = 0; i < live.length; i++) {
+        for (int i = 0; i < routed; i++) {
             if (live[i] != null) {
                 ids.add(i + 1);
             }

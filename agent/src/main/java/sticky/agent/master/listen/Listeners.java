@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Collectors;
 import sticky.agent.common.Protocol.BindRequest;
+import sticky.agent.options.Options;
 import sticky.agent.route.Router;
 
 /**
@@ -26,8 +27,10 @@ public final class Listeners implements Routing {
     private record Key(boolean datagram, int family, InetAddress address, int port, int index, String path) {}
 
     private final Map<Key, Listener> byKey = new HashMap<>();
-    /** Connections the master handed to each slot's workers, over all listeners. */
-    private final AtomicLongArray dispatched;
+    /** Connections the master handed to each slot's workers, over all listeners (every slot there may be). */
+    private final AtomicLongArray dispatched = new AtomicLongArray(Options.MAX_WORKERS);
+    /** The slots clients are routed over. */
+    private int routed;
     private final Router router;
     private final boolean kernelDispatch;
 
@@ -38,7 +41,7 @@ public final class Listeners implements Routing {
         this.activated = activated;
         this.router = router;
         this.kernelDispatch = kernelDispatch;
-        this.dispatched = new AtomicLongArray(slots);
+        this.routed = slots;
     }
 
     /** Connections the master handed to slot's workers; safe from any thread. */
@@ -66,7 +69,7 @@ public final class Listeners implements Routing {
         Key key = key(request);
         Listener listener = byKey.get(key);
         if (listener == null) {
-            listener = Listener.open(request, dispatched, router, kernelDispatch, activated);
+            listener = Listener.open(request, dispatched, routed, router, kernelDispatch, activated);
             byKey.put(key, listener);
         }
         return listener.add(slot, pid, lifeline);
@@ -90,6 +93,17 @@ public final class Listeners implements Routing {
     @Override
     public boolean covers(long next, long previous) {
         return byKey.values().stream().allMatch(l -> !l.hasRouteOf(previous, false) || l.hasRouteOf(next, true));
+    }
+
+    @Override
+    public void routeSlots(int count) {
+        routed = count;
+        byKey.values().forEach(l -> l.route(count));
+    }
+
+    @Override
+    public void removeSlot(int slot) {
+        byKey.values().forEach(l -> l.removeSlot(slot));
     }
 
     @Override
@@ -190,7 +204,7 @@ public final class Listeners implements Routing {
         for (Map.Entry<Key, List<Handed>> group : groups.entrySet()) {
             List<Dispatch.Handing> sockets = group.getValue().stream().map(Handed::socket).collect(Collectors.toList());
             byKey.put(group.getKey(),
-                    Listener.adopt(group.getValue().get(0).request(), sockets, dispatched, router));
+                    Listener.adopt(group.getValue().get(0).request(), sockets, dispatched, routed, router));
         }
     }
 

@@ -86,8 +86,7 @@ final class MasterDispatch implements Dispatch {
         this.local = listening.local;
         this.dispatched = dispatched;
         this.router = router;
-        int slots = dispatched.length();
-        this.live = new Live(new HandoffChannel[slots], NextLive.targets(new boolean[slots]));
+        this.live = new Live(new HandoffChannel[0], new int[0]);
         this.peeker = router.mode() != Router.Mode.PROXY && router.mode() != Router.Mode.HEADER ? null
                 : new Peeker(router, this::route, "sticky-peeker-" + local.getPort());
         this.waiting = new HandoffQueue("sticky-handoff-" + local.getPort(), this::roomMade);
@@ -158,10 +157,18 @@ final class MasterDispatch implements Dispatch {
         }
     }
 
-    /** Hands sockets a worker of slot never accepted to the slot's live worker now, or the next live one. */
+    /**
+     * Hands sockets a worker of slot never accepted to the slot's live worker
+     * now, or the next live one; a slot no longer routed (the count shrank)
+     * gives each to the slot its peer is routed to now.
+     */
     private void redispatch(List<Unaccepted> connections, int slot) {
         for (Unaccepted u : connections) {
-            if (!dispatch(u.fd(), u.payload(), u.payload().length, slot, SENDERS.get().passer)) {
+            int count = live.channels().length;
+            // a Handoff is 'C', the address's length, the address, the port (Protocol.handoff)
+            int to = slot < count ? slot : count == 0 ? 0 : ClientHash.slot(Arrays.copyOfRange(u.payload(), 2,
+                    2 + u.payload()[1]), count);
+            if (!dispatch(u.fd(), u.payload(), u.payload().length, to, SENDERS.get().passer)) {
                 log.warn("a connection to {} was lost with its worker: no other worker took it", local);
                 Libc.close(u.fd());
             }
@@ -257,6 +264,12 @@ final class MasterDispatch implements Dispatch {
         steer(new Route[live.channels().length]);
     }
 
+    /** Whether some slot has a live worker (where no slot has one, every target is -1). */
+    private boolean anyLive() {
+        int[] target = live.target();
+        return target.length > 0 && target[0] >= 0;
+    }
+
     private synchronized void roomMade() {
         notifyAll();
     }
@@ -269,13 +282,13 @@ final class MasterDispatch implements Dispatch {
     private synchronized boolean awaitRoom() throws InterruptedException {
         while (state != State.CLOSING) {
             boolean paused = state == State.PAUSING || state == State.PAUSED;
-            if (!paused && live.target()[0] >= 0 && !waiting.full()) {
+            if (!paused && anyLive() && !waiting.full()) {
                 state = State.ACCEPTING;
                 return true;
             }
             state = paused ? State.PAUSED : State.WAITING;
             notifyAll(); // handedOver and stopAccepting may wait for the thread to be out of accept4
-            if (!paused && live.target()[0] >= 0 && System.nanoTime() - saidFull >= SAY_FULL_EVERY_NS) {
+            if (!paused && anyLive() && System.nanoTime() - saidFull >= SAY_FULL_EVERY_NS) {
                 saidFull = System.nanoTime();
                 log.warn("{} connections to {} wait in the master for workers slow to take them; "
                         + "accepting no more until they do (new ones wait in the kernel's backlog)", waiting.count(), local);
@@ -353,7 +366,12 @@ final class MasterDispatch implements Dispatch {
     private void route(int fd, byte[] peer, int peerLength, int port, byte[] client, int clientLength) {
         Sender sender = SENDERS.get();
         int payloadLength = Protocol.handoff(peer, peerLength, port, sender.payload);
-        int slots = dispatched.length();
+        int slots = live.channels().length;
+        if (slots == 0) {
+            log.warn("no live worker for a connection on {}; closed it", local);
+            Libc.close(fd);
+            return;
+        }
         int slot = router.mode() == Router.Mode.ROUND_ROBIN ? (int) (roundRobin.getAndIncrement() % slots)
                 : ClientHash.slot(client, clientLength, slots);
         if (!dispatch(fd, sender.payload, payloadLength, slot, sender.passer)) {
@@ -372,7 +390,12 @@ final class MasterDispatch implements Dispatch {
     private boolean dispatch(int fd, byte[] payload, int payloadLength, int slot, FdPasser passer) {
         while (true) {
             Live now = live;
-            int s = now.target()[slot];
+            int[] target = now.target();
+            if (target.length == 0) {
+                return false;
+            }
+            // A count that shrank since the slot was picked: once, the slot it folds onto.
+            int s = target[slot < target.length ? slot : slot % target.length];
             if (s < 0) {
                 return false;
             }

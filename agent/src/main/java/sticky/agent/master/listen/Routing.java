@@ -18,6 +18,17 @@ public interface Routing {
     /** Whether process next has an answered route on every listener where process previous has a route. */
     boolean covers(long next, long previous);
 
+    /**
+     * Clients are routed over count slots from now on ({@code ClientHash}):
+     * one more routes some of them to the new slot, whose sockets were made
+     * at its worker's binds; one fewer routes the last slot's back where they
+     * were before it.
+     */
+    void routeSlots(int count);
+
+    /** Slot is gone (the count shrank past it, and its processes are gone): its sockets are nobody's. */
+    void removeSlot(int slot);
+
     /** Whether connections are queued for process pid that it has not accepted yet. */
     boolean queued(long pid);
 

@@ -188,6 +188,11 @@ final class SlotSockets {
         return socket;
     }
 
+    /** Whether socket is the group's last: only its close moves no other socket to another index. */
+    boolean isLast(Socket socket) {
+        return !group.isEmpty() && group.get(group.size() - 1) == socket;
+    }
+
     /** The master's copy leaves the group (its workers must have closed theirs); the last socket takes its place. */
     void close(Socket socket) throws IOException {
         int i = group.indexOf(socket);

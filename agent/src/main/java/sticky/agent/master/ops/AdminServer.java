@@ -112,11 +112,16 @@ public final class AdminServer {
                 String failed = operations.reloadAndWait();
                 return failed == null ? new Answer(0, "rolling restart done\n") : new Answer(1, failed + "\n");
             }
+            case "scale":
+                return new Answer(2, "scale needs a count: N, +N or -N\n");
             case "stop":
                 log.info("stop requested by the operator");
                 operations.stop();
                 return new Answer(0, "stopping\n");
             default:
+                if (request.matches("scale [+-]?[0-9]{1,3}")) {
+                    return operations.scale(request.substring("scale ".length()));
+                }
                 return new Answer(2, "unknown command '" + request + "'\n");
         }
     }

@@ -8,23 +8,32 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.slf4j.Logger;
 import sticky.agent.jvm.Logs;
+import sticky.agent.master.lifecycle.LifecycleListener;
 
 /**
  * The cluster's figures as JMX beans in the master, for JConsole or
  * VisualVM (attach to the master's pid): {@code dev.sticky:type=Cluster} and
- * one {@code dev.sticky:type=Worker,id=N} per slot. Each read takes a fresh
- * snapshot.
+ * one {@code dev.sticky:type=Worker,id=N} per worker clients are routed to
+ * (a scale adds and removes them). Each read takes a fresh snapshot.
  */
-public final class ClusterBeans {
+public final class ClusterBeans implements LifecycleListener {
     private static final Logger log = Logs.get();
 
-    /** The cluster; reload() is the rolling restart, upgrade() replaces the master (and answers once it did, or why not). */
+    /**
+     * The cluster; reload() is the rolling restart, upgrade() replaces the
+     * master, scale(N) changes the count of workers (both answer once done,
+     * or why not).
+     */
     public interface ClusterMXBean {
         long getPid();
 
         long getUptimeSeconds();
 
+        /** The workers clients are routed over. */
         int getWorkers();
+
+        /** The count of workers asked for (the start, an upgrade, the last scale). */
+        int getWorkersAsked();
 
         String[] getListeners();
 
@@ -33,6 +42,8 @@ public final class ClusterBeans {
         String reload();
 
         String upgrade();
+
+        String scale(int workers);
     }
 
     /** One worker slot. Pid is -1 while it has no process. */
@@ -58,11 +69,15 @@ public final class ClusterBeans {
         Map<String, Integer> getReplacements();
     }
 
-    private ClusterBeans() {}
+    private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+    private Operations operations;
+    /** The worker beans registered: ids 1 to this. */
+    private int registered;
 
-    public static void register(int workers, Operations operations) {
+    /** Registers the cluster's bean and one per worker of the first count. */
+    public void register(Operations operations, int workers) {
+        this.operations = operations;
         Supplier<ClusterStatus> status = operations::status;
-        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         try {
             server.registerMBean(new ClusterMXBean() {
                 public long getPid() {
@@ -74,7 +89,11 @@ public final class ClusterBeans {
                 }
 
                 public int getWorkers() {
-                    return workers;
+                    return status.get().workersServing();
+                }
+
+                public int getWorkersAsked() {
+                    return status.get().workersAsked();
                 }
 
                 public String[] getListeners() {
@@ -93,50 +112,75 @@ public final class ClusterBeans {
                 public String upgrade() {
                     return operations.upgrade().text().trim();
                 }
+
+                public String scale(int workers) {
+                    return operations.scale(Integer.toString(workers)).text().trim();
+                }
             }, new ObjectName("dev.sticky:type=Cluster"));
-            for (int id = 1; id <= workers; id++) {
-                int slot = id;
-                Supplier<ClusterStatus.Worker> worker = () -> status.get().workers().get(slot - 1);
-                server.registerMBean(new WorkerMXBean() {
-                    public int getId() {
-                        return slot;
-                    }
+        } catch (JMException e) {
+            log.warn("could not register sticky's JMX beans: {}", e.toString());
+        }
+        scaled(workers);
+    }
 
-                    public long getPid() {
-                        return worker.get().pid();
-                    }
-
-                    public String getState() {
-                        return worker.get().state();
-                    }
-
-                    public long getUptimeSeconds() {
-                        return worker.get().uptimeMs() / 1000;
-                    }
-
-                    public int getRestarts() {
-                        return worker.get().restarts();
-                    }
-
-                    public long getConnectionsDispatched() {
-                        return worker.get().dispatched();
-                    }
-
-                    public long getConnectionsOpen() {
-                        return worker.get().open();
-                    }
-
-                    public String getLastReplaced() {
-                        return worker.get().lastReplaced();
-                    }
-
-                    public Map<String, Integer> getReplacements() {
-                        return worker.get().replacements();
-                    }
-                }, new ObjectName("dev.sticky:type=Worker,id=" + id));
+    /** One bean per worker clients are routed to: new ones for new slots, none for slots gone. */
+    @Override
+    public void scaled(int workers) {
+        try {
+            for (; registered < workers; registered++) {
+                server.registerMBean(worker(registered + 1), name(registered + 1));
+            }
+            for (; registered > workers; registered--) {
+                server.unregisterMBean(name(registered));
             }
         } catch (JMException e) {
             log.warn("could not register sticky's JMX beans: {}", e.toString());
         }
+    }
+
+    private static ObjectName name(int id) throws JMException {
+        return new ObjectName("dev.sticky:type=Worker,id=" + id);
+    }
+
+    private WorkerMXBean worker(int id) {
+        Supplier<ClusterStatus.Worker> worker = () -> operations.status().workers().stream().filter(w -> w.id() == id)
+                .findFirst().orElseThrow(() -> new IllegalStateException("no worker " + id + " any more"));
+        return new WorkerMXBean() {
+            public int getId() {
+                return id;
+            }
+
+            public long getPid() {
+                return worker.get().pid();
+            }
+
+            public String getState() {
+                return worker.get().state();
+            }
+
+            public long getUptimeSeconds() {
+                return worker.get().uptimeMs() / 1000;
+            }
+
+            public int getRestarts() {
+                return worker.get().restarts();
+            }
+
+            public long getConnectionsDispatched() {
+                return worker.get().dispatched();
+            }
+
+            public long getConnectionsOpen() {
+                return worker.get().open();
+            }
+
+            public String getLastReplaced() {
+                return worker.get().lastReplaced();
+            }
+
+            public Map<String, Integer> getReplacements() {
+                return worker.get().replacements();
+            }
+        };
     }
 }

@@ -12,12 +12,15 @@ import sticky.agent.master.lifecycle.Reason;
 /**
  * A snapshot of the cluster for the operator: as text for people, JSON for
  * scripts (and for sticky's own tests, which wait on it), Prometheus text for
- * scrapers, and behind the JMX beans. The JSON's fields are README's;
- * refusedControlConnections counts the control connections refused (not a
- * worker of this master), each logged.
+ * scrapers, and behind the JMX beans. The JSON's fields are README's:
+ * workersAsked, the count asked for (the start, an upgrade, the last scale);
+ * workersServing, the count clients are routed over; scaleFailure, why the
+ * last scale stopped short, or null; refusedControlConnections, the control
+ * connections refused (not a worker of this master), each logged.
  */
-public record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, List<Listener> listeners,
-        List<Worker> workers, Outcome reload, Outcome upgrade, long refusedControlConnections) {
+public record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, int workersAsked, int workersServing,
+        String scaleFailure, List<Listener> listeners, List<Worker> workers, Outcome reload, Outcome upgrade,
+        long refusedControlConnections) {
 
     /** A listening address; dispatch: kernel, master or unix; liveWorkers: the ids whose own worker gets their clients. */
     public record Listener(String name, String dispatch, List<Integer> liveWorkers) {}
@@ -46,8 +49,12 @@ public record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, Lis
 
     public String text() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "sticky master %d, up %s, %d workers, sticky %s (protocol %d)%n", pid,
-                Durations.text(uptimeMs), workers.size(), Version.current(), Version.protocol()));
+        out.append(String.format(Locale.ROOT, "sticky master %d, up %s, %d workers%s, sticky %s (protocol %d)%n", pid,
+                Durations.text(uptimeMs), workersServing, workersAsked == workersServing ? ""
+                        : " (scaling to " + workersAsked + ")", Version.current(), Version.protocol()));
+        if (scaleFailure != null) {
+            out.append("last scale stopped: ").append(scaleFailure).append('\n');
+        }
         for (Listener listener : listeners) {
             out.append("listening on ").append(listener.name()).append(" (").append(listener.dispatch())
                     .append(" dispatch)\n");
@@ -93,7 +100,9 @@ public record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, Lis
                 .collect(Collectors.joining(","));
         return "{\"pid\":" + pid + ",\"version\":" + Json.string(Version.current()) + ",\"protocol\":"
                 + Version.protocol() + ",\"uptimeSeconds\":" + uptimeMs / 1000 + ",\"shutdownTimeoutSeconds\":"
-                + shutdownTimeoutMs / 1000 + ",\"listeners\":[" + listenerList + "],\"workers\":[" + workerList
+                + shutdownTimeoutMs / 1000 + ",\"workersAsked\":" + workersAsked + ",\"workersServing\":"
+                + workersServing + ",\"scaleFailure\":" + Json.string(scaleFailure)
+                + ",\"listeners\":[" + listenerList + "],\"workers\":[" + workerList
                 + "],\"reload\":{\"state\":" + Json.string(reload.state()) + ",\"why\":" + Json.string(reload.why())
                 + "},\"upgrade\":{\"state\":" + Json.string(upgrade.state()) + ",\"why\":"
                 + Json.string(upgrade.why()) + ",\"master\":" + (upgrade.master() == 0 ? "null" : upgrade.master())
@@ -102,7 +111,9 @@ public record ClusterStatus(long pid, long uptimeMs, long shutdownTimeoutMs, Lis
 
     public String prometheus() {
         StringBuilder out = new StringBuilder();
-        metric(out, "sticky_workers", "gauge", "Worker slots.", workers.size());
+        metric(out, "sticky_workers", "gauge", "Workers clients are routed over.", workersServing);
+        metric(out, "sticky_workers_asked", "gauge", "Workers asked for (the start, an upgrade, the last scale).",
+                workersAsked);
         metric(out, "sticky_listeners", "gauge", "Listening sockets the master holds.", listeners.size());
         family(out, "sticky_worker_up", "gauge", "1 while the slot's worker process runs.");
         workers.forEach(w -> sample(out, "sticky_worker_up", w.id(), w.pid() < 0 ? 0 : 1));

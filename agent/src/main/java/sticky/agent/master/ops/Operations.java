@@ -13,6 +13,13 @@ public interface Operations {
     /** Replaces this master in place and waits for the outcome: what the operator's command answers. */
     AdminServer.Answer upgrade();
 
+    /**
+     * scale: the count of workers to reach (N, or +N and -N from the count
+     * asked for now), and waits until the cluster serves with it: what the
+     * operator's command answers.
+     */
+    AdminServer.Answer scale(String count);
+
     /** The graceful stop, as SIGTERM; it runs on, and this returns at once. */
     void stop();
 }

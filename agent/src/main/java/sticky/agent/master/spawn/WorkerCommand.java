@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import sticky.agent.options.Options;
 
 /**
  * The command a worker is started with: exactly this JVM's own command line,
@@ -22,8 +23,10 @@ import java.util.regex.Pattern;
  * <p>JVM options that open a port of their own are given a port per worker, as
  * Node's cluster does for --inspect: the JDWP debugger's {@code address} and
  * JMX's {@code com.sun.management.jmxremote.port} and {@code .rmi.port} get
- * the worker id added (and the worker count as well on every other
- * generation of a slot: a replacement runs beside the process it replaces).
+ * the worker id added (and 256, the most workers there can be, as well on
+ * every other generation of a slot: a replacement runs beside the process it
+ * replaces; 256 and not the count, which scaling changes under processes that
+ * keep their ports).
  */
 public final class WorkerCommand {
     /** JVM options whose value is the next argument (java -help, JDK 17 to 25). */
@@ -74,14 +77,14 @@ public final class WorkerCommand {
     }
 
     /**
-     * command (java first) for worker id of workers, its debugger and JMX
-     * ports shifted by its id, and by the worker count as well for the
-     * alternate set (even generations), so that a process and the one that
-     * replaces it (the next generation, which runs beside it) never want
-     * the same port.
+     * command (java first) for worker id, its debugger and JMX ports shifted
+     * by its id, and by {@link Options#MAX_WORKERS} as well for the alternate
+     * set (even generations), so that a process and the one that replaces it
+     * (the next generation, which runs beside it) never want the same port,
+     * nor any two slots' processes, whatever the count grows to.
      */
-    public static List<String> forWorker(List<String> command, int id, int workers, boolean alternate) {
-        int offset = id + (alternate ? workers : 0);
+    public static List<String> forWorker(List<String> command, int id, boolean alternate) {
+        int offset = id + (alternate ? Options.MAX_WORKERS : 0);
         List<String> result = new ArrayList<>(command);
         int end = endOfJvmOptions(result);
         for (int i = 1; i < end; i++) {

@@ -76,6 +76,22 @@ public final class Predecessor implements LifecycleListener {
         return state;
     }
 
+    /**
+     * The count of workers a new master starts with: the old master's running
+     * count (scaled since its start, maybe), unless this master's command
+     * line asks another count than the old one's did (an edited argfile).
+     */
+    public static int workers(int asked) {
+        String[] counts = String.valueOf(System.getenv(Environment.UPGRADE_WORKERS)).split(" ");
+        try {
+            int running = Integer.parseInt(counts[0]);
+            int configured = Integer.parseInt(counts[1]);
+            return asked == configured ? running : asked;
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            return asked; // an old master that says nothing of it
+        }
+    }
+
     /** Whether this master was started by an upgrade. */
     public static boolean upgrading() {
         return System.getenv(Environment.UPGRADE) != null;

@@ -60,14 +60,17 @@ public final class Successor implements ControlServer.Upgrades {
     private final Runnable handingOver;
     /** Run on the loop when it dispatches again, the new master having failed after that. */
     private final Runnable resumed;
+    /** The count of workers this master's command line asked for. */
+    private final int configured;
     private Process next;
     private CompletableFuture<String> outcome;
     /** On the loop: this master stopped dispatching for the new one. */
     private boolean handedOver;
     private volatile UpgradeState state = UpgradeState.NONE;
 
-    public Successor(Path control, String secret, MasterLoop loop, Listeners listeners, Lifecycle lifecycle,
-            Runnable handingOver, Runnable resumed) {
+    public Successor(Path control, String secret, int configured, MasterLoop loop, Listeners listeners,
+            Lifecycle lifecycle, Runnable handingOver, Runnable resumed) {
+        this.configured = configured;
         this.resumed = resumed;
         this.control = control;
         this.secret = secret.getBytes(StandardCharsets.UTF_8);
@@ -80,8 +83,10 @@ public final class Successor implements ControlServer.Upgrades {
     /** Starts a new master and waits: null once it took over, else why it did not (this master serves on). */
     public String run() {
         String refused;
+        int running;
         try {
             refused = loop.ask(lifecycle::upgradeStarts);
+            running = loop.ask(() -> lifecycle.count().asked());
         } catch (Exception e) {
             return "upgrade failed: " + e;
         }
@@ -89,7 +94,7 @@ public final class Successor implements ControlServer.Upgrades {
             log.warn("upgrade refused: {}", refused);
             return "upgrade refused: " + refused;
         }
-        String why = start();
+        String why = start(running);
         if (why == null) {
             log.info("upgrade: master {} took over; this master leaves once its workers finish", next.pid());
             state = new UpgradeState("handed-over", null, next.pid());
@@ -112,7 +117,8 @@ public final class Successor implements ControlServer.Upgrades {
         return "upgrade failed: " + why;
     }
 
-    private String start() {
+    /** Starts the new master, telling it the count of workers running here; null once it took over, or why not. */
+    private String start(int running) {
         List<String> command;
         try {
             command = WorkerCommand.ofThisProcess();
@@ -122,6 +128,7 @@ public final class Successor implements ControlServer.Upgrades {
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().put(Environment.UPGRADE, control.toString());
         builder.environment().put(Environment.UPGRADE_SECRET, new String(secret, StandardCharsets.UTF_8));
+        builder.environment().put(Environment.UPGRADE_WORKERS, running + " " + configured);
         builder.environment().remove("LISTEN_PID"); // its sockets are this master's to hand over
         builder.environment().remove("LISTEN_FDS");
         builder.environment().remove("LISTEN_FDNAMES");

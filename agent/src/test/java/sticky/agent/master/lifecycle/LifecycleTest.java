@@ -249,7 +249,7 @@ class LifecycleTest {
         assertTrue(a.quit, "SIGQUIT first: its thread dump");
         assertFalse(a.killed);
         assertFalse(b.quit, "b takes its connections: not hung");
-        timers.advance(Lifecycle.THREAD_DUMP_MS);
+        timers.advance(Watchdog.THREAD_DUMP_MS);
         assertTrue(a.killed, "then SIGKILL");
         crash(lifecycle, a, 137);
         timers.advance(0);
@@ -460,6 +460,103 @@ class LifecycleTest {
     }
 
     @Test
+    void aNewSlotIsRoutedToOnlyOnceItsWorkerServesAndScalingReturnsThen() {
+        Lifecycle lifecycle = cluster(2);
+        serves(lifecycle, spawner.last(0));
+        serves(lifecycle, spawner.last(1));
+        CompletableFuture<String> done = new CompletableFuture<>();
+        assertNull(lifecycle.scale(3, done));
+        FakeProcess added = spawner.last(2);
+        assertEquals(1, added.generation);
+        assertEquals(-1, routing.routed, "not routed before its worker serves");
+        assertEquals(new Lifecycle.Count(3, 2, null), lifecycle.count());
+        lifecycle.hello(added.pid);
+        assertEquals(-1, routing.routed, "said hello, bound nothing yet");
+        lifecycle.bound(new Route(null, 2, added.pid, -1, -1));
+        assertEquals(3, routing.routed, "serves: clients are routed over three slots");
+        assertEquals(added.pid, routing.live.get(2));
+        assertNull(done.getNow("not yet"));
+        assertEquals("serving", lifecycle.view().get(2).state());
+        assertEquals(new Lifecycle.Count(3, 3, null), lifecycle.count());
+    }
+
+    @Test
+    void shrinkingRoutesFirstThenTheLastSlotsWorkerLeavesAndTheSlotGoesWithIt() {
+        Lifecycle lifecycle = cluster(3);
+        for (int slot = 0; slot < 3; slot++) {
+            serves(lifecycle, spawner.last(slot));
+        }
+        FakeProcess last = spawner.last(2);
+        busy.add(last.pid);
+        CompletableFuture<String> done = new CompletableFuture<>();
+        assertNull(lifecycle.scale(2, done));
+        assertEquals(2, routing.routed, "its clients go back where they were at once");
+        assertFalse(last.terminated, "its requests in progress finish first");
+        assertEquals("leaving", lifecycle.view().get(2).state());
+        busy.remove(last.pid);
+        timers.advance(Departure.DRAIN_CHECK_MS);
+        assertTrue(last.terminated);
+        assertFalse(done.isDone(), "not before its process is gone");
+        crash(lifecycle, last, 143);
+        assertTrue(routing.calls.contains("removeSlot 2"));
+        assertNull(done.getNow("not yet"));
+        assertEquals(2, lifecycle.view().size());
+        timers.advance(Respawn.MAX_BACKOFF_MS);
+        assertEquals(3, spawner.started.size(), "a removed slot is not restarted");
+    }
+
+    @Test
+    void aNewWorkerThatKeepsFailingAtStartEndsTheScalingAndTheCountStays() {
+        Lifecycle lifecycle = cluster(1);
+        serves(lifecycle, spawner.last(0));
+        CompletableFuture<String> done = new CompletableFuture<>();
+        assertNull(lifecycle.scale(2, done));
+        for (int attempt = 0; attempt < Scaling.ATTEMPTS; attempt++) {
+            crash(lifecycle, spawner.last(1), 3);
+            timers.advance(1000);
+        }
+        assertEquals(Scaling.ATTEMPTS, spawner.startedIn(1));
+        assertTrue(done.getNow("").startsWith("scaling stopped at 1 workers: worker 2 (pid "), done.getNow(""));
+        assertTrue(routing.calls.contains("removeSlot 1"));
+        assertEquals(1, lifecycle.view().size());
+        assertEquals(1, lifecycle.count().asked());
+        assertFalse(lifecycle.end().isDone(), "the serving worker goes on");
+    }
+
+    @Test
+    void scalingWaitsForNoRollingRestartAndNoneStartsDuringIt() {
+        Lifecycle lifecycle = cluster(2);
+        serves(lifecycle, spawner.last(0));
+        serves(lifecycle, spawner.last(1));
+        assertNull(lifecycle.reload());
+        assertEquals("scale refused: a rolling restart is running; scale once it is done", lifecycle.scale(3, null));
+        serves(lifecycle, spawner.last(0));
+        crash(lifecycle, spawner.started.get(0), 143);
+        serves(lifecycle, spawner.last(1));
+        crash(lifecycle, spawner.started.get(1), 143);
+        assertNull(lifecycle.scale(3, null), "the rolling restart is over");
+        assertEquals("reload ignored: scaling is under way", lifecycle.reload());
+        assertEquals("scaling is under way", lifecycle.upgradeStarts());
+        assertEquals("scale refused: a count of workers is from 1 to 256", lifecycle.scale(0, null));
+    }
+
+    @Test
+    void aSlotRemovedWhileItRestartsAfterACrashGoesAtOnceAndIsNotRestarted() {
+        Lifecycle lifecycle = cluster(2);
+        serves(lifecycle, spawner.last(0));
+        serves(lifecycle, spawner.last(1));
+        crash(lifecycle, spawner.last(1), 137); // dead young: its restart waits out a back-off
+        assertEquals("restarting", lifecycle.view().get(1).state());
+        CompletableFuture<String> done = new CompletableFuture<>();
+        assertNull(lifecycle.scale(1, done));
+        assertNull(done.getNow("not yet"));
+        assertEquals(1, lifecycle.view().size());
+        assertTrue(routing.calls.contains("removeSlot 1"));
+        timers.advance(Respawn.MAX_BACKOFF_MS);
+        assertEquals(2, spawner.started.size(), "nothing restarts in the slot that went");
+    }
+
+    @Test
     void theClusterEndsWithZeroWhenEveryWorkerFinishes() {
         Lifecycle lifecycle = cluster(2);
         crash(lifecycle, spawner.last(0), 0);
@@ -577,6 +674,7 @@ class LifecycleTest {
 
     private static final class FakeRouting implements Routing {
         final List<String> calls = new ArrayList<>();
+        int routed = -1;
         final Map<Integer, Long> live = new HashMap<>();
         final Set<Long> answered = new HashSet<>();
 
@@ -607,6 +705,17 @@ class LifecycleTest {
         @Override
         public boolean queued(long pid) {
             return false;
+        }
+
+        @Override
+        public void routeSlots(int count) {
+            routed = count;
+            calls.add("routeSlots " + count);
+        }
+
+        @Override
+        public void removeSlot(int slot) {
+            calls.add("removeSlot " + slot);
         }
 
         @Override

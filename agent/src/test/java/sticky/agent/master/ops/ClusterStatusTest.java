@@ -31,7 +31,7 @@ class ClusterStatusTest {
         replacements.put("lifetime", 0);
         replacements.put("reload", 3);
         String path = "unix /tmp/a \"quoted\" \\ back\tslash\n\u0001 s\u00f8cket \u2603";
-        ClusterStatus status = new ClusterStatus(4242, 61_500, 30_000,
+        ClusterStatus status = new ClusterStatus(4242, 61_500, 30_000, 3, 2, "worker 3 (pid 9) \"failed\"",
                 List.of(new ClusterStatus.Listener("[0:0:0:0:0:0:0:0]:8080", "kernel", List.of(1, 3)),
                         new ClusterStatus.Listener(path, "unix", List.of())),
                 List.of(new ClusterStatus.Worker(1, 100, "serving", 4, 12_999, 3, 17, 2, "reload", replacements,
@@ -43,8 +43,12 @@ class ClusterStatusTest {
 
         JsonNode read = JSON.readTree(status.json());
 
-        assertEquals(List.of("pid", "version", "protocol", "uptimeSeconds", "shutdownTimeoutSeconds", "listeners",
-                "workers", "reload", "upgrade", "refusedControlConnections"), names(read));
+        assertEquals(List.of("pid", "version", "protocol", "uptimeSeconds", "shutdownTimeoutSeconds", "workersAsked",
+                "workersServing", "scaleFailure", "listeners", "workers", "reload", "upgrade",
+                "refusedControlConnections"), names(read));
+        assertEquals(3, read.get("workersAsked").asInt());
+        assertEquals(2, read.get("workersServing").asInt());
+        assertEquals("worker 3 (pid 9) \"failed\"", read.get("scaleFailure").asText());
         assertEquals(4242, read.get("pid").asLong());
         assertEquals(61, read.get("uptimeSeconds").asLong());
         assertEquals(30, read.get("shutdownTimeoutSeconds").asLong());

@@ -14,14 +14,15 @@ class WorkerCommandTest {
         assertEquals(List.of("/jdk/bin/java", "-agentlib:jdwp=transport=dt_socket,server=y,address=*:5008",
                 "-Dcom.sun.management.jmxremote.port=9013", "-Dcom.sun.management.jmxremote.rmi.port=9023",
                 "-Dcom.sun.management.jmxremote.ssl=false", "-jar", "app.jar", "-Dcom.sun.management.jmxremote.port=1"),
-                WorkerCommand.forWorker(command, 3, 4, false));
+                WorkerCommand.forWorker(command, 3, false));
     }
 
+    /** 256 on, the most workers there can be: no other slot's ports, whatever the count grows to. */
     @Test
     void aReplacementGetsPortsBesideTheWorkerItReplaces() {
         List<String> command = List.of("java", "-Xrunjdwp:transport=dt_socket,address=5005,server=y", "Main");
-        assertEquals(List.of("java", "-Xrunjdwp:transport=dt_socket,address=5011,server=y", "Main"),
-                WorkerCommand.forWorker(command, 2, 4, true));
+        assertEquals(List.of("java", "-Xrunjdwp:transport=dt_socket,address=5263,server=y", "Main"),
+                WorkerCommand.forWorker(command, 2, true));
     }
 
     @Test
@@ -35,7 +36,7 @@ class WorkerCommandTest {
     void portZeroAndProgramArgumentsAreLeftAlone() {
         List<String> command = List.of("java", "-cp", "-agentlib:jdwp=address=5005", "-agentlib:jdwp=address=localhost:0",
                 "Main", "-agentlib:jdwp=address=5005");
-        assertEquals(command, WorkerCommand.forWorker(command, 1, 2, false));
+        assertEquals(command, WorkerCommand.forWorker(command, 1, false));
     }
 
     @Test
