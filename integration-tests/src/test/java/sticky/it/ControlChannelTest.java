@@ -2,15 +2,18 @@ package sticky.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -116,6 +119,73 @@ class ControlChannelTest {
                     1, Cluster.START);
             Routing.assertSticky(cluster, port, ServerApisTest.sources(), 2, Clients::line);
         }
+    }
+
+    /**
+     * A process of the master's own user that read the secret from a
+     * worker's environment is no worker (it is not a process the master
+     * started): it gets no listener.
+     */
+    @Test
+    void theSecretAloneBindsNothing() throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2", SelectorApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            String secret = secretOf(cluster.workers().get(0));
+            int stolen = JvmPortsTest.freePorts(1);
+            try (ControlClient thief = new ControlClient(controlSocket(cluster))) {
+                thief.send(bindRequest(1, secret, stolen));
+                assertTrue(thief.hungUpWithin(20), "a bind from a process that is no worker is hung up on");
+            }
+            assertThrows(java.net.ConnectException.class, () -> Clients.connect(InetAddress.getLoopbackAddress(), stolen),
+                    "nothing listens on the port it asked for");
+            assertEquals(1, cluster.status().refusedControlConnections());
+            Routing.assertSticky(cluster, port, ServerApisTest.sources(), 1, Clients::line);
+        }
+    }
+
+    /**
+     * A worker whose control path leads to a socket that is not its
+     * master's (laid there by someone else, in a TMPDIR others can write to)
+     * sends it nothing, its secret least of all, and says why.
+     */
+    @Test
+    void aWorkerSendsNothingToASocketThatIsNotItsMasters() throws Exception {
+        Path dir = Files.createTempDirectory("sticky-planted");
+        Path planted = dir.resolve("control");
+        int listening = TestLibc.socket(TestLibc.AF_UNIX, TestLibc.SOCK_SEQPACKET, 0);
+        try {
+            byte[] address = TestLibc.unixAddress(planted.toString());
+            assertEquals(0, TestLibc.bind(listening, address, address.length));
+            assertEquals(0, TestLibc.listen(listening, 8));
+            Files.write(dir.resolve("counts"), new byte[16 * 256]); // a master's directory holds the workers' counts
+            // A worker's command and environment, but its parent a shell: the socket's owner is not its parent.
+            List<String> command = new java.util.ArrayList<>(List.of("sh", "-c", "\"$@\"; exit $?", "sh"));
+            command.addAll(Cluster.commandWithAgent("workers=2", SelectorApp.class, "0"));
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().putAll(Map.of("STICKY_WORKER_ID", "1", "STICKY_CONTROL", planted.toString(),
+                    "STICKY_SECRET", "0123456789abcdef0123456789abcdef"));
+            Process worker = builder.start();
+            String output = new String(worker.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(worker.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(1, worker.exitValue(), output);
+            assertTrue(output.contains("is not this worker's master's") && output.contains("nothing sent to it"), output);
+            int connection = TestLibc.accept(listening, null, null);
+            assertTrue(connection >= 0, "the worker connected, and");
+            byte[] received = new byte[4096];
+            assertEquals(0, TestLibc.recv(connection, received, received.length, 0), "sent nothing before it hung up");
+            TestLibc.close(connection);
+        } finally {
+            TestLibc.close(listening);
+            Directories.delete(dir);
+        }
+    }
+
+    /** A BindRequest as a worker sends it (see Protocol): TCP, the wildcard IPv4 address, port. */
+    static byte[] bindRequest(int worker, String secret, int port) {
+        byte[] s = secret.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(1 + 4 + 2 + s.length + 1 + 1 + 4 + 4 + 4 + 4 + 1 + 1 + 2).put((byte) 'B').putInt(worker)
+                .putShort((short) s.length).put(s).put((byte) 4).put((byte) 4).put(new byte[4]).putInt(port).putInt(0)
+                .putInt(0).put((byte) 0).put((byte) 0).putShort((short) 0).array();
     }
 
     @Test

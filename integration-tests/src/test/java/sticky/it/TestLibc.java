@@ -14,6 +14,7 @@ final class TestLibc {
     }
 
     static final int AF_UNIX = 1;
+    static final int SOCK_SEQPACKET = 5;
 
     private TestLibc() {}
 
@@ -22,6 +23,10 @@ final class TestLibc {
     static native int bind(int fd, byte[] addr, int len);
 
     static native int connect(int fd, byte[] addr, int len);
+
+    static native int listen(int fd, int backlog);
+
+    static native int accept(int fd, Pointer addr, Pointer len);
 
     static native long send(int fd, byte[] buf, long len, int flags);
 

@@ -31,7 +31,7 @@ public final class MasterLink {
     }
 
     static void connect(Path control, int worker, String secret) throws IOException {
-        int fd = UnixSocket.connect(control);
+        int fd = MasterSocket.connect(control);
         UnixSocket.send(fd, Protocol.encode(new Hello(Version.protocol(), worker, secret, ProcessHandle.current().pid())));
         byte[] buffer = new byte[Protocol.MAX_MESSAGE];
         byte[] reply = UnixSocket.receive(fd, buffer);

@@ -214,7 +214,7 @@ final class StickyNet {
     private Bound handshake(BindRequest request, int number) throws IOException {
         int connection;
         try {
-            connection = UnixSocket.connect(control);
+            connection = MasterSocket.connect(control);
         } catch (IOException e) {
             throw new SocketException("sticky: cannot reach the master: " + e.getMessage());
         }

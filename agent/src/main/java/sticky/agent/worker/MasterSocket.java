@@ -1,0 +1,34 @@
+package sticky.agent.worker;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import sticky.agent.common.ControlPaths;
+import sticky.agent.unix.UnixSocket;
+
+/**
+ * A connection to the master's control socket, checked before the worker
+ * sends its secret on it: the socket's listener (SO_PEERCRED of a connected
+ * Unix socket names the process that listened) must run as this worker's
+ * user and be its parent, the master that started it. A socket someone else
+ * laid at the path (a TMPDIR other users can write to) gets nothing.
+ */
+final class MasterSocket {
+    private MasterSocket() {}
+
+    static int connect(Path control) throws IOException {
+        int fd = UnixSocket.connect(control);
+        try {
+            UnixSocket.Peer peer = UnixSocket.peer(fd);
+            long parent = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+            int uid = ControlPaths.currentUid();
+            if (peer.uid() != uid || peer.pid() != parent) {
+                throw new IOException(control + " is not this worker's master's (it is pid " + peer.pid() + "'s, user "
+                        + peer.uid() + "; the master is pid " + parent + ", user " + uid + "): nothing sent to it");
+            }
+            return fd;
+        } catch (IOException | RuntimeException e) {
+            UnixSocket.close(fd);
+            throw e;
+        }
+    }
+}
