@@ -110,8 +110,11 @@ public final class Cli {
                     command + (json ? " --json" : "") + (wait ? " --wait" : "") + (count != null ? " " + count : ""));
             int code = Integer.parseInt(answer[0].trim());
             System.out.print(answer[1]);
-            if ((command.equals("stop") || command.equals("upgrade")) && code == OK) {
-                return awaitExit(pid, command.equals("stop") ? "stopped" : "upgraded: the old master is gone");
+            if (command.equals("stop") && code == OK) {
+                return awaitExit(pid) ? report(OK, "stopped") : FAILED;
+            }
+            if (command.equals("upgrade") && code == OK) {
+                return awaitExit(pid) ? upgraded(answer[1]) : FAILED;
             }
             return code;
         } catch (IOException e) {
@@ -165,17 +168,45 @@ public final class Cli {
         return bytes.toByteArray();
     }
 
-    private static int awaitExit(long pid, String done) {
+    private static boolean awaitExit(long pid) {
         Optional<ProcessHandle> master = ProcessHandle.of(pid);
         try {
             if (master.isPresent()) {
                 master.get().onExit().get(STOP_WAIT_MINUTES, TimeUnit.MINUTES);
             }
-            System.out.println(done);
-            return OK;
+            return true;
         } catch (Exception e) {
             System.err.println("sticky: master " + pid + " did not stop: " + e);
-            return FAILED;
+            return false;
         }
+    }
+
+    private static int report(int code, String line) {
+        System.out.println(line);
+        return code;
+    }
+
+    /**
+     * The old master is gone: the outcome as seen now, whether the new master
+     * (named in the answer: "upgraded: master N took over ...") still runs
+     * and answers its operator.
+     */
+    private static int upgraded(String answer) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^upgraded: master (\\d+) ").matcher(answer);
+        if (!m.find()) {
+            return report(FAILED, "sticky: no new master named in the answer");
+        }
+        long next = Long.parseLong(m.group(1));
+        try {
+            Optional<Path> master = ControlPaths.running(ControlPaths.currentUid()).stream()
+                    .filter(d -> d.getFileName().toString().equals(Long.toString(next))).findFirst();
+            if (master.isPresent() && ProcessHandle.of(next).map(ProcessHandle::isAlive).orElse(false)
+                    && ask(master.get().resolve(ControlPaths.ADMIN), "status")[0].trim().equals("0")) {
+                return report(OK, "upgraded: the old master is gone; master " + next + " serves");
+            }
+        } catch (IOException e) {
+            return report(FAILED, "sticky: upgrade: the new master (pid " + next + ") does not answer: " + e.getMessage());
+        }
+        return report(FAILED, "sticky: upgrade: the old master is gone, and so is the new one (pid " + next + ")");
     }
 }

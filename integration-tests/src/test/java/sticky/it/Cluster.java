@@ -86,6 +86,13 @@ final class Cluster implements AutoCloseable {
         return new Cluster(command);
     }
 
+    /** The app under the agent, run by the java executable at java (a link, say) instead of this JVM's. */
+    static Cluster withAgentOnJava(Path java, String options, Class<?> app, String... args) throws IOException {
+        List<String> command = command(List.of("-javaagent:" + JAR + "=" + options), app, args);
+        command.set(0, java.toString());
+        return new Cluster(command);
+    }
+
     /** java -javaagent:sticky.jar=options -jar appJar args. */
     static Cluster withAgentOnJar(String options, Path appJar, String... args) throws IOException {
         return withAgentOnJar(options, Map.of(), appJar, args);

@@ -4,15 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.tools.attach.VirtualMachine;
 import java.io.IOException;
 import java.io.InputStream;
-import com.sun.tools.attach.VirtualMachine;
 import java.net.InetAddress;
 import java.net.URL;
-import javax.management.ObjectName;
-import javax.management.remote.JMXConnector;
-import javax.management.remote.JMXConnectorFactory;
-import javax.management.remote.JMXServiceURL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -28,10 +24,15 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import sticky.it.apps.EchoHttpApp;
 import sticky.it.apps.HttpAndUdpApp;
+import sticky.it.apps.HttpServerApp;
 import sticky.it.apps.UnixDomainApp;
 
 /**
@@ -255,7 +256,7 @@ class UpgradeTest {
     }
 
     /** The master's serving workers: pid to id, once every slot serves. */
-    private static Map<Long, Integer> slotsByPid(long master) throws Exception {
+    static Map<Long, Integer> slotsByPid(long master) throws Exception {
         MasterStatus status = MasterStatus.await(master, s -> !s.workers().isEmpty()
                 && s.workers().stream().allMatch(w -> w.state().equals("serving")), Cluster.START);
         Map<Long, Integer> slots = new HashMap<>();

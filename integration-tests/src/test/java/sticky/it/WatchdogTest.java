@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +80,57 @@ class WatchdogTest {
                 String expected = before.get(source).equals(hungPid) ? successor : before.get(source);
                 assertEquals(expected, Clients.field(Clients.http(source, port), "pid"), source + ": nobody else moved");
             }
+        }
+    }
+
+    /**
+     * A worker that hangs as a rolling restart replaces it (its replacement
+     * took its slot; it leaves, with connections queued for it): it is
+     * judged as any other, its thread dump then SIGKILL at the watchdog's
+     * time, not waited for until shutdown-timeout. With master dispatch what
+     * it never took goes to its slot's new worker; with kernel dispatch a
+     * listening socket's queue cannot move, and those connections are reset
+     * (README, Limits).
+     */
+    @EachDispatch
+    void aWorkerThatHangsWhileItLeavesIsKilledAtTheWatchdogsTime(String dispatch) throws Exception {
+        try (Cluster cluster = Cluster.withAgent("workers=2,watchdog=10s,shutdown-timeout=60s,dispatch=" + dispatch,
+                HangingHttpApp.class, "0")) {
+            int port = cluster.awaitPort(2);
+            List<InetAddress> sources = Clients.ipv4(16);
+            Map<InetAddress, String> before = Routing.assertSticky(cluster, port, sources, 1, Clients::http);
+            long first = cluster.awaitServing(2).worker(1).pid();
+            InetAddress source = sources.stream().filter(s -> before.get(s).equals(Long.toString(first))).findFirst()
+                    .orElseThrow(() -> new AssertionError("no client of worker 1 among " + before));
+            clients.submit(() -> get(source, port, "/hang")); // worker 1 accepts nothing from now
+            cluster.await(l -> l.equals("hanging"), 1, Cluster.START);
+            List<Socket> waiting = new ArrayList<>();
+            for (int i = 0; i < 3; i++) { // connected, so queued for worker 1, before its replacement takes its slot
+                Socket socket = Clients.connect(source, port);
+                socket.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                waiting.add(socket);
+            }
+            assertEquals(null, MasterStatus.request(cluster.process().pid(), "reload").failure());
+            MasterStatus leaving = cluster.awaitStatus(s -> s.worker(1).leaving().contains(first));
+            long successor = leaving.worker(1).pid();
+            long started = System.nanoTime();
+            // Well under shutdown-timeout (60 s), which the old master waited for: 10 s of watchdog, 2 s of thread dump.
+            MasterStatus gone = cluster.awaitStatus(s -> !s.worker(1).leaving().contains(first), Duration.ofSeconds(40));
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+            cluster.await(l -> l.contains("(pid " + first + ") is hung: it is leaving, and the connections queued for "
+                    + "it have waited"), 1, Cluster.START);
+            System.out.printf("a worker hung while leaving (dispatch=%s): gone %d ms after it left its slot%n", dispatch,
+                    tookMs);
+            for (Socket socket : waiting) {
+                String body = answer(socket);
+                if (dispatch.equals("master")) {
+                    assertEquals(Long.toString(successor), Clients.field(body, "pid"),
+                            "what the hung worker never took goes to its successor: " + body);
+                } else {
+                    assertFalse(body.startsWith("pid="), "a queue cannot move between listening sockets: " + body);
+                }
+            }
+            assertEquals(2, gone.workers().size());
         }
     }
 
@@ -184,6 +236,16 @@ class WatchdogTest {
         out.write(ByteBuffer.allocate(11).putInt(11).putInt(1).put((byte) 0).put((byte) set).put((byte) command).array());
         ByteBuffer reply = ByteBuffer.wrap(in.readNBytes(11));
         assertEquals(0, reply.getShort(9), "JDWP error code of command " + set + "/" + command);
+    }
+
+    /** What socket's server sends until its end: the body of an HTTP answer, or what went wrong. */
+    private static String answer(Socket socket) {
+        try (socket) {
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return response.substring(response.indexOf("\r\n\r\n") + 4).trim();
+        } catch (IOException e) {
+            return e.toString();
+        }
     }
 
     /** GET path from source: the body, or what went wrong. */

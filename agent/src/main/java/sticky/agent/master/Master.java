@@ -28,6 +28,7 @@ import sticky.agent.master.inspect.HealthCheck;
 import sticky.agent.master.inspect.OpenConnections;
 import sticky.agent.master.inspect.ProcessMemory;
 import sticky.agent.master.inspect.WorkerProgress;
+import sticky.agent.master.lifecycle.Count;
 import sticky.agent.master.lifecycle.Lifecycle;
 import sticky.agent.master.lifecycle.LifecycleListener;
 import sticky.agent.master.lifecycle.MasterLoop;
@@ -135,8 +136,12 @@ public final class Master implements Operations {
         }
         if (Predecessor.upgrading()) {
             try {
-                predecessor = Predecessor.takeSockets(workers, loop, listeners,
-                        () -> { if (systemd != null) systemd.tookOver(); }, this::startMetrics);
+                predecessor = Predecessor.takeSockets(workers, loop, listeners, () -> {
+                    lifecycle.tookOver();
+                    if (systemd != null) {
+                        systemd.tookOver();
+                    }
+                }, this::startMetrics);
             } catch (IOException e) {
                 log.error("upgrade: cannot take over from the old master: {}", e.getMessage());
                 return 1;
@@ -151,6 +156,7 @@ public final class Master implements Operations {
             startMetrics(); // else once the old master has let go of the port
         } else {
             lifecycle.continueFrom(predecessor.generations());
+            lifecycle.joins();
         }
         control = new ControlServer(socket, uid, secret, loop, listeners, lifecycle);
         successor = new Successor(socket, secret, options.workers(), loop, listeners, lifecycle, this::stopMetrics,
@@ -163,7 +169,7 @@ public final class Master implements Operations {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
         Signals.actOn(new Signals.Actions() {
             public void hangup() {
-                loop.post(lifecycle::reload);
+                loop.post(() -> lifecycle.reload(null));
             }
 
             public void moreWorkers() {
@@ -252,7 +258,7 @@ public final class Master implements Operations {
     @Override
     public String reload() {
         try {
-            return loop.ask(lifecycle::reload);
+            return loop.ask(() -> lifecycle.reload(null));
         } catch (Exception e) {
             return "reload failed: " + e.getMessage();
         }
@@ -301,7 +307,7 @@ public final class Master implements Operations {
 
     /** What status reads of the loop's state, in one ask. */
     private record Seen(List<Listener.View> listeners, Set<Integer> ports, List<SlotView> slots,
-            ReloadOutcome reload, Lifecycle.Count count) {}
+            ReloadOutcome reload, Count count) {}
 
     @Override
     public ClusterStatus status() {

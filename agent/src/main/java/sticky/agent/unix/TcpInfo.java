@@ -7,8 +7,8 @@ import com.sun.jna.Memory;
  * tcp_info of linux/tcp.h; the fields read here exist since Linux 4.6). On a
  * listening socket, unacked is the length of its accept queue.
  */
-public record TcpInfo(int state, int unacked, int lastDataSentMs, int lastDataReceivedMs, long bytesReceived,
-        int notSentBytes) {
+public record TcpInfo(int state, int unacked, int lastDataSentMs, int lastDataReceivedMs, long bytesAcked,
+        long bytesReceived, int notSentBytes) {
     /** linux/tcp.h, enum tcp_state. */
     public static final int ESTABLISHED = 1;
     public static final int CLOSE_WAIT = 8;
@@ -24,8 +24,16 @@ public record TcpInfo(int state, int unacked, int lastDataSentMs, int lastDataRe
                 return null;
             }
             return new TcpInfo(info.getByte(0) & 0xff, info.getInt(24), info.getInt(44), info.getInt(52),
-                    info.getLong(128), length.getInt(0) >= 148 ? info.getInt(144) : 0);
+                    info.getLong(120), info.getLong(128), length.getInt(0) >= 148 ? info.getInt(144) : 0);
         }
+    }
+
+    /**
+     * Whether this end has sent data the peer acknowledged (tcpi_bytes_acked,
+     * Linux 4.1): a server's connection that has not, has not answered yet.
+     */
+    public boolean answered() {
+        return bytesAcked > 0;
     }
 
     /**

@@ -19,8 +19,11 @@ import sticky.agent.unix.ProcessDescriptors;
  * application knows how. A client that sends its next request on that
  * connection sees it closed before any answer, and sends it again on a new
  * one, to a live worker, as HTTP clients do. A connection that has received
- * nothing yet, or is still receiving (it received data later than it last
- * sent any: a request body on its way), waits for its next look. The worker
+ * nothing yet, has not answered anything yet (its first request may still
+ * be on its way: the kernel's times are in jiffies, and a body that came in
+ * the connection's first milliseconds looks no later than its start), or is
+ * still receiving (it received data later than it last sent any: a request
+ * body on its way), waits for its next look. The worker
  * is done when it holds no connection and none is queued for it. Where the
  * kernel refuses the copies (a container's seccomp profile), it says so
  * once, and workers leave without waiting for their requests.
@@ -45,7 +48,7 @@ public final class ConnectionDrain implements Drain {
         }
         try {
             int holds = WorkerConnections.visit(pid, listeners.ports(), (copy, info) -> {
-                if (info.bytesReceived() > 0 && !info.receivedSinceSent()) {
+                if (info.bytesReceived() > 0 && info.answered() && !info.receivedSinceSent()) {
                     Libc.shutdown(copy, Libc.SHUT_RD); // it has its whole request, as far as is seen
                 }
                 return true;

@@ -20,7 +20,7 @@ public final class WorkerProgress implements Watchdog.Progress {
     }
 
     @Override
-    public boolean waiting(long pid) {
+    public long waiting(long pid) {
         return listeners.waiting(pid);
     }
 

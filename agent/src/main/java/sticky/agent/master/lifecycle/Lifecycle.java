@@ -57,6 +57,10 @@ public final class Lifecycle {
     private boolean upgrading;
     /** A new master took this one's place: it is the service now; this one's workers leave and it exits. */
     private boolean handedOver;
+    /** This master was started by an upgrade and has not taken over yet: the old one serves. */
+    private boolean joining;
+    /** The same, every worker serving but not yet on every listener the old master serves: said once. */
+    private boolean waitingForBinds;
 
     public Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs) {
         this(slots, spawner, routing, drain, timers, shutdownTimeoutMs, Parts.none(timers));
@@ -209,8 +213,16 @@ public final class Lifecycle {
         }
         slot.startFailures = 0;
         if (!announced && table.allServed(scaling.routed())) {
-            announced = true;
-            tell(LifecycleListener::allServing);
+            // In a new master, every slot's worker must have bound what the old master serves too.
+            if (table.slots.subList(0, scaling.routed()).stream()
+                    .allMatch(s -> s.finished || routing.bindsAdopted(s.current.pid()))) {
+                announced = true;
+                tell(LifecycleListener::allServing);
+            } else if (!waitingForBinds) {
+                waitingForBinds = true;
+                log.info("upgrade: every worker serves; the take-over waits until each has bound every listener "
+                        + "the old master serves");
+            }
         }
         scaling.recheck();
     }
@@ -242,43 +254,21 @@ public final class Lifecycle {
         return null;
     }
 
-    /**
-     * The count of workers asked for (by the start, an upgrade or scale), the
-     * count clients are routed over now, and why the last scaling stopped
-     * short of its count, or null.
-     */
-    public record Count(int asked, int routed, String failure) {}
-
     public Count count() {
         return new Count(scaling.asked(), scaling.routed(), scaling.failure());
     }
 
-    /** What is under way that another sequence (a reload, a scale, an upgrade, a replacement) must not cross. */
-    private enum Busy {
-        NONE(null), STOPPING("the cluster is stopping"), UPGRADING("an upgrade is under way"),
-        RELOADING("a rolling restart is running"), REPLACING("a worker is being replaced"),
-        SCALING("scaling is under way");
-
-        final String why;
-
-        Busy(String why) {
-            this.why = why;
-        }
-    }
-
     private Busy busy() {
-        return stopping ? Busy.STOPPING : upgrading ? Busy.UPGRADING : rollingRestart.pending() ? Busy.RELOADING
+        return stopping ? Busy.STOPPING : joining ? Busy.JOINING : upgrading ? Busy.UPGRADING
+                : rollingRestart.pending() ? Busy.RELOADING
                 : table.replacing() ? Busy.REPLACING : scaling.busy() ? Busy.SCALING : Busy.NONE;
     }
 
-    /** SIGHUP: replaces every worker, one at a time, without refusing a connection. Null, or why not. */
-    public String reload() {
-        return reload(null);
-    }
-
     /**
-     * The same; done, unless the reload was refused, is told when the
-     * rolling restart ends: null when it went through, or why it stopped.
+     * SIGHUP: replaces every worker, one at a time, without refusing a
+     * connection. Null, or why not; done (or null), unless the reload was
+     * refused, is told when the rolling restart ends: null when it went
+     * through, or why it stopped.
      */
     public String reload(CompletableFuture<String> done) {
         Busy busy = busy();
@@ -379,6 +369,16 @@ public final class Lifecycle {
     /** Every process of this master's. */
     public List<Long> pids() {
         return table.processes().stream().map(Worker::pid).toList();
+    }
+
+    /** Upgrade, in a new master, before {@link #start}: until {@link #tookOver}, no reload or scale starts. */
+    public void joins() {
+        joining = true;
+    }
+
+    /** Upgrade, in the new master: it serves now, the old one leaves. */
+    public void tookOver() {
+        joining = false;
     }
 
     /** The new master serves: this one ends, its workers leaving as at a stop. */

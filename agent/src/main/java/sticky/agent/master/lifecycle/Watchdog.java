@@ -14,9 +14,13 @@ import java.util.Map;
  * timeouts say. Only a worker that has taken a connection
  * since it began to serve is watched (one that never accepted is still
  * starting, however long that takes), and never one a debugger may hold
- * ({@link Progress#debugged}). Looked at every {@link #CHECK_MS}; what to do
- * with a hung worker is the lifecycle's. A part of {@link Lifecycle}, on the
- * master's loop.
+ * ({@link Progress#debugged}). A leaving worker (replaced, or its master
+ * handed over to a new one) is judged too: one whose waiting connections do
+ * not get fewer for the watchdog's duration, while it sends nothing, is hung
+ * as well, killed rather than waited for until the shutdown timeout (in
+ * master dispatch what it never took goes to its slot's live worker then).
+ * Looked at every {@link #CHECK_MS}; what to do with a hung worker is the
+ * lifecycle's. A part of {@link Lifecycle}, on the master's loop.
  */
 public final class Watchdog {
     private static final Logger log = Logs.get();
@@ -29,8 +33,8 @@ public final class Watchdog {
         /** Connections slot's workers have taken so far (accepted from its socket, or from the master). */
         long taken(int slot);
 
-        /** Whether connections wait for worker pid on a TCP listener. */
-        boolean waiting(long pid);
+        /** How much waits for worker pid on the TCP listeners: 0 when nothing does, less once it takes some. */
+        long waiting(long pid);
 
         /** Whether worker pid sent data on one of its connections within the last withinMs. */
         boolean sending(long pid, long withinMs);
@@ -42,6 +46,8 @@ public final class Watchdog {
     private static final class Watch {
         final long takenAtStart;
         long lastTaken;
+        /** A leaving worker's: the least that waited for it so far. */
+        long leastWaiting = Long.MAX_VALUE;
         long stalledSince = -1;
 
         Watch(long taken) {
@@ -96,7 +102,7 @@ public final class Watchdog {
         Worker w = table.get(pid);
         Slot s = slot < table.slots.size() ? table.slot(slot) : null;
         if (w != null && s != null && w == s.current && w.phase == Phase.SERVING && judges(s, w)) {
-            hung(s, w, why);
+            hung(w, why);
         }
     }
 
@@ -105,12 +111,14 @@ public final class Watchdog {
      * killed and its slot restarts as after a crash; its clients go to the
      * next live slot once it is gone.
      */
-    private void hung(Slot slot, Worker w, String why) {
-        w.phase = Phase.HUNG;
-        log.error("worker {} (pid {}) is hung: {}; its thread dump follows (SIGQUIT), then it is killed", slot.id(),
+    private void hung(Worker w, String why) {
+        log.error("worker {} (pid {}) is hung: {}; its thread dump follows (SIGQUIT), then it is killed", w.id(),
                 w.pid(), why);
+        boolean leaving = w.phase == Phase.LEAVING;
+        w.phase = Phase.HUNG;
         w.process.quit();
-        listeners.forEach(l -> l.status("worker " + slot.id() + " hung; restarting it"));
+        listeners.forEach(l -> l.status("worker " + w.id() + (leaving ? " hung while leaving; killing it"
+                : " hung; restarting it")));
         timers.after(THREAD_DUMP_MS, () -> {
             if (table.running(w)) {
                 w.process.kill();
@@ -119,8 +127,14 @@ public final class Watchdog {
     }
 
     private void look() {
-        watched.keySet().removeIf(w -> !Slot.serves(table.slots, w) || w.phase != Phase.SERVING);
+        watched.keySet().removeIf(w -> !table.running(w) || w.phase != Phase.SERVING && w.phase != Phase.LEAVING
+                || w.phase == Phase.SERVING && !Slot.serves(table.slots, w));
         long now = timers.now();
+        for (Worker w : table.processes()) {
+            if (w.phase == Phase.LEAVING) {
+                lookAtLeaving(w, now);
+            }
+        }
         for (Slot slot : table.slots) {
             Worker w = slot.current;
             if (w == null || w.phase != Phase.SERVING) {
@@ -128,7 +142,7 @@ public final class Watchdog {
             }
             long taken = progress.taken(slot.index);
             Watch watch = watched.computeIfAbsent(w, x -> new Watch(taken));
-            if (taken != watch.lastTaken || !progress.waiting(w.pid())) {
+            if (taken != watch.lastTaken || progress.waiting(w.pid()) == 0) {
                 watch.lastTaken = taken;
                 watch.stalledSince = -1;
             } else if (watch.stalledSince < 0 || progress.debugged(w.pid())) {
@@ -139,10 +153,30 @@ public final class Watchdog {
                 if (progress.sending(w.pid(), limitMs)) {
                     watch.stalledSince = now; // busy with what it has (at a connection limit, say): look again later
                 } else {
-                    hung(slot, w, "connections have waited " + (now - watch.stalledSince) + " ms for it while it took none");
+                    hung(w, "connections have waited " + (now - watch.stalledSince) + " ms for it while it took none");
                 }
             }
         }
         timers.after(CHECK_MS, this::look);
+    }
+
+    /**
+     * A leaving worker gets no new connection: what waits for it getting
+     * fewer is its progress (its slot's count is its successor's too).
+     */
+    private void lookAtLeaving(Worker w, long now) {
+        Watch watch = watched.computeIfAbsent(w, x -> new Watch(0));
+        long waiting = progress.waiting(w.pid());
+        if (waiting == 0 || waiting < watch.leastWaiting || progress.debugged(w.pid())) {
+            watch.leastWaiting = waiting == 0 ? Long.MAX_VALUE : Math.min(waiting, watch.leastWaiting);
+            watch.stalledSince = waiting == 0 ? -1 : now;
+        } else if (now - watch.stalledSince >= limitMs) {
+            if (progress.sending(w.pid(), limitMs)) {
+                watch.stalledSince = now;
+            } else {
+                hung(w, "it is leaving, and the connections queued for it have waited " + (now - watch.stalledSince)
+                        + " ms while it took none");
+            }
+        }
     }
 }

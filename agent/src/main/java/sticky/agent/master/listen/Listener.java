@@ -41,7 +41,9 @@ public final class Listener {
     private boolean stopped;
     /** The bind it was opened for, which an upgrade hands to the new master with its sockets. */
     private BindRequest request;
-    /** Upgrade, in the new master: the old master's listener, not yet bound by a worker of this one. */
+    /** Upgrade, in the new master: the old master's listener, which every worker of this one must bind before it takes over. */
+    private boolean adopted;
+    /** The same, and not yet bound by a worker of this one. */
     private boolean adoptedUnbound;
     /** Upgrade, in the old master: the new master dispatches it. */
     private boolean handedOver;
@@ -78,6 +80,7 @@ public final class Listener {
             ListeningSocket listening = ListeningSocket.adopted(first.fd(), handedAddress(first.fd()));
             listener = new Listener(new MasterDispatch(listening, dispatched, router, true), slots, true);
         }
+        listener.adopted = true;
         listener.adoptedUnbound = true;
         log.info("listening on {} (handed over by the old master)", listener.name());
         return listener.withRequest(request);
@@ -258,12 +261,20 @@ public final class Listener {
         }
     }
 
+    boolean adopted() {
+        return adopted;
+    }
+
     boolean hasRouteOf(long pid, boolean answered) {
         return routes.stream().anyMatch(r -> r.pid == pid && (r.answered || !answered));
     }
 
     boolean queued(long pid) {
-        return routes.stream().anyMatch(r -> r.pid == pid && dispatch.queued(r) > 0);
+        return queuedFor(pid) > 0;
+    }
+
+    long queuedFor(long pid) {
+        return routes.stream().filter(r -> r.pid == pid).mapToLong(dispatch::queued).sum();
     }
 
     boolean isOnly(Route route) {

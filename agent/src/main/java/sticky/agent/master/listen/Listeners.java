@@ -107,13 +107,22 @@ public final class Listeners implements Routing {
     }
 
     @Override
+    public boolean bindsAdopted(long pid) {
+        return byKey.values().stream().filter(Listener::adopted).allMatch(l -> l.hasRouteOf(pid, true));
+    }
+
+    @Override
     public boolean queued(long pid) {
         return byKey.values().stream().anyMatch(l -> l.queued(pid));
     }
 
-    /** Whether connections wait for worker pid on a TCP listener (queued on its socket, or handed and not taken). */
-    public boolean waiting(long pid) {
-        return byKey.values().stream().anyMatch(l -> l.isTcp() && l.queued(pid));
+    /**
+     * How much waits for worker pid on the TCP listeners (connections queued
+     * on its sockets; handed to it and not taken, with the bytes they take in
+     * its channel): 0 when nothing does, less once it takes some.
+     */
+    public long waiting(long pid) {
+        return byKey.values().stream().filter(Listener::isTcp).mapToLong(l -> l.queuedFor(pid)).sum();
     }
 
     /**

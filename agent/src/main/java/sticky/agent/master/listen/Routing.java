@@ -29,6 +29,12 @@ public interface Routing {
     /** Slot is gone (the count shrank past it, and its processes are gone): its sockets are nobody's. */
     void removeSlot(int slot);
 
+    /**
+     * Upgrade, in the new master: whether process pid has an answered route
+     * on every listener the old master handed over (true where there are none).
+     */
+    boolean bindsAdopted(long pid);
+
     /** Whether connections are queued for process pid that it has not accepted yet. */
     boolean queued(long pid);
 

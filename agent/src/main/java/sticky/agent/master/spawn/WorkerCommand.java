@@ -38,14 +38,28 @@ public final class WorkerCommand {
 
     private WorkerCommand() {}
 
+    /**
+     * A worker's: this JVM's executable itself (/proc/self/exe, resolved when
+     * it started), so that every worker runs the master's JDK, whatever a
+     * link or a PATH entry names by now.
+     */
     public static List<String> ofThisProcess() throws IOException {
-        byte[] cmdline = Files.readAllBytes(Path.of("/proc/self/cmdline"));
-        List<String> command = parse(cmdline);
+        List<String> command = asStarted();
+        ProcessHandle.current().info().command().ifPresent(java -> command.set(0, java));
+        return command;
+    }
+
+    /**
+     * A new master's (an upgrade): the command line as it was typed, argv[0]
+     * too, so that the java it names is looked up again, as at a restart: a
+     * link repointed at another JDK ("current", update-alternatives) or a
+     * PATH entry now leads to the JDK the upgrade is meant to bring.
+     */
+    public static List<String> asStarted() throws IOException {
+        List<String> command = parse(Files.readAllBytes(Path.of("/proc/self/cmdline")));
         if (command.isEmpty()) {
             throw new IOException("cannot read this JVM's command line from /proc/self/cmdline");
         }
-        // The executable itself (/proc/self/exe), not argv[0], which may be relative to a PATH entry.
-        ProcessHandle.current().info().command().ifPresent(java -> command.set(0, java));
         return command;
     }
 

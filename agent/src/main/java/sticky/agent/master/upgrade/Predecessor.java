@@ -33,7 +33,9 @@ import sticky.agent.unix.UnixSocket;
  * dispatching, then dispatches itself, tells systemd its pid (MAINPID,
  * READY), and lets the old master go. Once the old master and its processes
  * are gone, its sockets are released. A new master whose old one refuses it,
- * or goes away before it hands over, stops.
+ * or goes away before it handed the sockets over, stops; one whose old
+ * master goes away after that (killed) holds every socket, and takes over
+ * on its own at once.
  */
 public final class Predecessor implements LifecycleListener {
     private static final Logger log = Logs.get();
@@ -46,6 +48,13 @@ public final class Predecessor implements LifecycleListener {
     /** Run after that, off the loop: what only one master may hold (the metrics port). */
     private final Runnable tookOver;
     private final CompletableFuture<Integer> failed = new CompletableFuture<>();
+    /** The old master's processes once it froze (its answer to TakeOver); null if it went away first. */
+    private final CompletableFuture<List<Long>> frozen = new CompletableFuture<>();
+    /** The old master's connection ended: it exited. */
+    private final CompletableFuture<Void> gone = new CompletableFuture<>();
+    /** How long an old master's workers get to notice it died (their exit grace is 2 s), before its sockets are released. */
+    private static final long ORPHANS_EXIT_MS = 5000;
+    private boolean dispatched;
     /** The old master's slots' generations, which this master's go on from. */
     private final List<Integer> generations;
     private boolean asked;
@@ -120,7 +129,11 @@ public final class Predecessor implements LifecycleListener {
             } catch (Exception e) {
                 throw new IOException("adopting the old master's sockets: " + e, e);
             }
-            return new Predecessor(fd, loop, listeners, dispatching, tookOver, generations);
+            Predecessor predecessor = new Predecessor(fd, loop, listeners, dispatching, tookOver, generations);
+            Thread watch = new Thread(predecessor::watch, "sticky-predecessor");
+            watch.setDaemon(true);
+            watch.start();
+            return predecessor;
         } catch (IOException | RuntimeException e) {
             UnixSocket.close(fd);
             throw e;
@@ -172,7 +185,35 @@ public final class Predecessor implements LifecycleListener {
         return failed;
     }
 
-    /** Every worker serves: the first time, take over. */
+    /**
+     * Watches the old master's connection from the hand-over on: its
+     * Frozen (the answer to this master's TakeOver), and its end. An old
+     * master that goes away before it answered (killed) leaves its sockets
+     * here: this master takes over on its own, at once.
+     */
+    private void watch() {
+        byte[] buffer = new byte[Protocol.MAX_MESSAGE];
+        try {
+            byte[] message;
+            while ((message = UnixSocket.receive(connection, buffer)) != null) {
+                if (Protocol.decode(message) instanceof Frozen frozen) {
+                    this.frozen.complete(frozen.pids());
+                }
+            }
+        } catch (IOException e) {
+            log.debug("the old master's connection: {}", e.getMessage());
+        }
+        UnixSocket.close(connection);
+        gone.complete(null);
+        if (!frozen.isDone()) {
+            log.warn("upgrade: the old master (pid {}) went away before it handed its dispatch over; this master takes "
+                    + "over on its own", state.master());
+            frozen.complete(null);
+            dispatch(null, "the old master went away before it handed over; taken over alone");
+        }
+    }
+
+    /** Every worker serves (and has bound what the old master serves): the first time, take over. */
     @Override
     public void allServing() {
         if (asked) {
@@ -185,42 +226,59 @@ public final class Predecessor implements LifecycleListener {
     }
 
     private void takeOver() {
-        byte[] buffer = new byte[Protocol.MAX_MESSAGE];
-        List<Long> old;
         try {
             UnixSocket.send(connection, Protocol.encode(new TakeOver()));
-            byte[] answer = UnixSocket.receive(connection, buffer);
-            if (answer == null || !(Protocol.decode(answer) instanceof Frozen frozen)) {
-                throw new IOException("the old master went away before it stopped dispatching");
-            }
-            old = frozen.pids();
+        } catch (IOException e) {
+            log.debug("upgrade: the take-over could not be asked for ({}): the old master is going", e.getMessage());
+        }
+        List<Long> old = frozen.join(); // null: the old master went first, and the watch took over alone
+        if (old != null) {
+            dispatch(old, null);
+        }
+    }
+
+    /**
+     * This master dispatches from now on (once, whoever gets here first: the
+     * take-over, or the watch of an old master that died), tells systemd, and
+     * lets the old master go; once it and its processes are gone, its
+     * sockets are released.
+     */
+    private synchronized void dispatch(List<Long> old, String why) {
+        if (dispatched) {
+            return;
+        }
+        dispatched = true;
+        try {
             loop.ask(() -> {
                 listeners.resume();
                 dispatching.run();
                 return null;
             });
-            UnixSocket.send(connection, Protocol.encode(new Done()));
         } catch (Exception e) {
             log.error("upgrade: taking over failed: {}; stopping", e.getMessage());
             state = new UpgradeState("failed", e.getMessage(), state.master());
             failed.complete(1);
             return;
         }
-        log.info("upgrade: this master dispatches now; the old master's {} process(es) leave", old.size());
-        state = new UpgradeState("took-over", null, state.master());
-        tookOver.run();
-        try {
-            while (UnixSocket.receive(connection, buffer) != null) {
-                // until the old master exits
+        if (old != null) {
+            try {
+                UnixSocket.send(connection, Protocol.encode(new Done()));
+            } catch (IOException e) {
+                log.debug("upgrade: the old master went before Done: {}", e.getMessage());
             }
-        } catch (IOException e) {
-            log.debug("the old master's connection: {}", e.getMessage());
+            log.info("upgrade: this master dispatches now; the old master's {} process(es) leave", old.size());
         }
-        UnixSocket.close(connection);
-        CompletableFuture<?>[] exits = old.stream().map(pid -> ProcessHandle.of(pid)
-                .map(ProcessHandle::onExit).orElse(CompletableFuture.completedFuture(null)))
-                .toArray(CompletableFuture[]::new);
-        CompletableFuture.allOf(exits).thenRun(() -> loop.post(() -> {
+        state = new UpgradeState("took-over", why, state.master());
+        tookOver.run();
+        // The old master's processes, once it exits; an old master that died leaves its workers to notice
+        // (they exit within their 2 s grace), whose pids this master never learnt.
+        CompletableFuture<?> exits = old == null
+                ? gone.thenCompose(x -> CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(
+                        ORPHANS_EXIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)))
+                : gone.thenCompose(x -> CompletableFuture.allOf(old.stream().map(pid -> ProcessHandle.of(pid)
+                        .map(ProcessHandle::onExit).orElse(CompletableFuture.completedFuture(null)))
+                        .toArray(CompletableFuture[]::new)));
+        exits.thenRun(() -> loop.post(() -> {
             listeners.releaseForeign();
             log.info("upgrade done: the old master and its workers are gone");
         }));

@@ -50,6 +50,7 @@ import sticky.agent.unix.UnixSocket;
 public final class Successor implements ControlServer.Upgrades {
     private static final Logger log = Logs.get();
     static final long TAKE_OVER_MS = 120_000;
+    private static final String STOPPING = "this master is stopping";
 
     private final Path control;
     private final byte[] secret;
@@ -101,7 +102,11 @@ public final class Successor implements ControlServer.Upgrades {
             loop.post(lifecycle::handedOver);
             return null;
         }
-        log.error("upgrade failed: {}; this master keeps serving", why);
+        if (why.equals(STOPPING)) {
+            log.warn("upgrade given up: {}; the new master is stopped too", why);
+        } else {
+            log.error("upgrade failed: {}; this master keeps serving", why);
+        }
         state = new UpgradeState("failed", why, next == null ? 0 : next.pid());
         if (next != null && next.isAlive()) {
             next.destroy();
@@ -121,7 +126,7 @@ public final class Successor implements ControlServer.Upgrades {
     private String start(int running) {
         List<String> command;
         try {
-            command = WorkerCommand.ofThisProcess();
+            command = WorkerCommand.asStarted(); // the java named, looked up again (a JDK switched through a link)
         } catch (IOException e) {
             return e.getMessage();
         }
@@ -165,7 +170,7 @@ public final class Successor implements ControlServer.Upgrades {
     /** A stop of this master while a new one starts: that one goes too (it has taken nothing over). */
     public synchronized void abort() {
         if (next != null && next.isAlive() && outcome != null && !outcome.isDone()) {
-            outcome.complete("this master is stopping");
+            outcome.complete(STOPPING);
             next.destroy();
         }
     }

@@ -92,7 +92,7 @@ class LifecycleTest {
         lifecycle.start();
         serves(lifecycle, spawner.last(0));
         serves(lifecycle, spawner.last(1));
-        assertNull(lifecycle.reload());
+        assertNull(lifecycle.reload(null));
         assertEquals("a worker is being replaced", lifecycle.upgradeStarts());
         serves(lifecycle, spawner.last(0));
         crash(lifecycle, spawner.started.get(0), 143);
@@ -100,7 +100,7 @@ class LifecycleTest {
         crash(lifecycle, spawner.started.get(1), 143);
         assertNull(lifecycle.upgradeStarts(), "the rolling restart is over");
         assertEquals("an upgrade is under way", lifecycle.upgradeStarts());
-        assertEquals("reload ignored: an upgrade is under way", lifecycle.reload());
+        assertEquals("reload ignored: an upgrade is under way", lifecycle.reload(null));
         lifecycle.upgradeEnded();
         assertNull(lifecycle.upgradeStarts(), "a failed upgrade may be tried again");
         List<Long> pids = lifecycle.pids();
@@ -111,6 +111,34 @@ class LifecycleTest {
         assertEquals(List.of(), told, "the service goes on under the new master");
         timers.advance(100);
         assertTrue(spawner.last(0).terminated && spawner.last(1).terminated, "its workers leave as at a stop");
+    }
+
+    @Test
+    void aNewMasterTakesOverOnlyOnceEachWorkerHasBoundWhatTheOldOneServesAndRefusesReloadsUntilThen() {
+        List<String> told = new ArrayList<>();
+        LifecycleListener predecessor = new LifecycleListener() {
+            @Override
+            public void allServing() {
+                told.add("allServing");
+            }
+        };
+        Lifecycle lifecycle = new Lifecycle(2, spawner, routing, busy::contains, timers, SHUTDOWN_MS,
+                new Lifecycle.Parts(Recycling.off(timers), Watchdog.off(timers), List.of(predecessor)));
+        lifecycle.joins();
+        lifecycle.start();
+        FakeProcess a = spawner.last(0);
+        FakeProcess b = spawner.last(1);
+        routing.unboundAdopted.add(a.pid); // a binds its main port late
+        serves(lifecycle, a);
+        serves(lifecycle, b);
+        assertEquals(List.of(), told, "every worker serves, but a has not bound every listener handed over");
+        assertEquals("reload ignored: " + Busy.JOINING.why, lifecycle.reload(null));
+        assertEquals("scale refused: " + Busy.JOINING.why, lifecycle.scale(3, null));
+        routing.unboundAdopted.remove(a.pid);
+        lifecycle.bound(new Route(null, a.slot, a.pid, -1, -1)); // its second listener
+        assertEquals(List.of("allServing"), told);
+        lifecycle.tookOver();
+        assertNull(lifecycle.reload(null), "once it took over, a reload goes ahead");
     }
 
     /** A cluster with max-memory and max-lifetime, a gauge that reads pss, and no random delay or jitter. */
@@ -188,7 +216,7 @@ class LifecycleTest {
         serves(lifecycle, a);
         timers.advance(60_000);
         FakeProcess next = spawner.last(0);
-        assertNull(lifecycle.reload(), "accepted, for later");
+        assertNull(lifecycle.reload(null), "accepted, for later");
         assertEquals(2, spawner.startedIn(0), "not at once");
         serves(lifecycle, next);
         crash(lifecycle, a, 143);
@@ -201,7 +229,7 @@ class LifecycleTest {
 
     /** What the watchdog sees: connections taken per slot, workers with connections waiting, workers under a debugger. */
     private final Map<Integer, Long> taken = new HashMap<>();
-    private final Set<Long> waiting = new HashSet<>();
+    private final Map<Long, Long> waiting = new HashMap<>();
     private final Set<Long> debugged = new HashSet<>();
     private final Set<Long> sending = new HashSet<>();
 
@@ -211,8 +239,8 @@ class LifecycleTest {
                 return taken.getOrDefault(slot, 0L);
             }
 
-            public boolean waiting(long pid) {
-                return waiting.contains(pid);
+            public long waiting(long pid) {
+                return waiting.getOrDefault(pid, 0L);
             }
 
             public boolean sending(long pid, long withinMs) {
@@ -238,8 +266,8 @@ class LifecycleTest {
         serves(lifecycle, b);
         timers.advance(Respawn.YOUNG_MS); // they have served a while: nothing waited meanwhile
         taken.put(0, 1L); // a served a connection, then stopped taking any
-        waiting.add(a.pid);
-        waiting.add(b.pid); // b has connections waiting too, but takes them
+        waiting.put(a.pid, 1L);
+        waiting.put(b.pid, 1L); // b has connections waiting too, but takes them
         for (int i = 0; i < 6; i++) {
             timers.advance(Watchdog.CHECK_MS);
             taken.merge(1, 1L, Long::sum);
@@ -259,6 +287,32 @@ class LifecycleTest {
     }
 
     @Test
+    void aLeavingWorkerWhoseQueueDoesNotShrinkIsHungAndKilledBeforeTheShutdownTimeoutAndOneWhoseQueueShrinksIsNot() {
+        Lifecycle lifecycle = watched(2, 5000);
+        FakeProcess a = spawner.last(0);
+        FakeProcess b = spawner.last(1);
+        serves(lifecycle, a);
+        serves(lifecycle, b);
+        timers.advance(Respawn.YOUNG_MS);
+        busy.add(a.pid);
+        busy.add(b.pid);
+        lifecycle.handedOver(); // an upgrade: both leave, as at a stop
+        lifecycle.stop();
+        waiting.put(a.pid, 3L); // three connections queued for a, which takes none
+        waiting.put(b.pid, 40L);
+        for (int i = 0; i < 6; i++) {
+            timers.advance(Watchdog.CHECK_MS);
+            waiting.merge(b.pid, -5L, Long::sum); // b takes what waits, slowly
+        }
+        assertTrue(a.quit, "a's queue did not shrink for the watchdog's time: hung, its thread dump first");
+        assertFalse(b.quit, "b's does");
+        timers.advance(Watchdog.THREAD_DUMP_MS);
+        assertTrue(a.killed, "then SIGKILL, well before the shutdown timeout");
+        assertFalse(a.terminated, "never SIGTERM: it was not waited for");
+        assertTrue(SHUTDOWN_MS > 5000 + 7 * Watchdog.CHECK_MS + Watchdog.THREAD_DUMP_MS);
+    }
+
+    @Test
     void theWatchdogLeavesAloneAWorkerThatNeverTookOneOrHasNothingWaitingOrIsUnderADebuggerOrStillSends() {
         Lifecycle lifecycle = watched(4, 5000);
         FakeProcess starting = spawner.last(0);
@@ -270,12 +324,12 @@ class LifecycleTest {
         serves(lifecycle, debuggee);
         serves(lifecycle, busyOne);
         taken.put(3, 5L);
-        waiting.add(busyOne.pid);
+        waiting.put(busyOne.pid, 1L);
         sending.add(busyOne.pid); // takes none, but answers on the connections it has (a connection limit)
-        waiting.add(starting.pid); // waiting, but it never took a connection: still starting
+        waiting.put(starting.pid, 1L); // waiting, but it never took a connection: still starting
         taken.put(1, 5L); // took some, nothing waits for it
         taken.put(2, 5L);
-        waiting.add(debuggee.pid);
+        waiting.put(debuggee.pid, 1L);
         debugged.add(debuggee.pid); // stopped at a breakpoint, say
         timers.advance(60 * Watchdog.CHECK_MS);
         assertFalse(starting.quit || idle.quit || debuggee.quit || busyOne.quit);
@@ -304,8 +358,8 @@ class LifecycleTest {
         FakeProcess old1 = spawner.last(1);
         serves(lifecycle, old0);
         serves(lifecycle, old1);
-        assertNull(lifecycle.reload());
-        assertTrue(lifecycle.reload().contains("a rolling restart is running"));
+        assertNull(lifecycle.reload(null));
+        assertTrue(lifecycle.reload(null).contains("a rolling restart is running"));
         FakeProcess new0 = spawner.last(0);
         assertNotEquals(old0, new0);
         assertEquals(1, spawner.startedIn(1), "one slot at a time");
@@ -321,7 +375,7 @@ class LifecycleTest {
         assertNotEquals(old1, new1);
         serves(lifecycle, new1);
         crash(lifecycle, old1, 143);
-        assertNull(lifecycle.reload(), "the rolling restart is over: another may start");
+        assertNull(lifecycle.reload(null), "the rolling restart is over: another may start");
         assertEquals(List.of(1, 1), List.of(lifecycle.view().get(0).restarts(), lifecycle.view().get(1).restarts()));
     }
 
@@ -335,7 +389,7 @@ class LifecycleTest {
             timers.advance(timers.delays().get(timers.delays().size() - 1));
         }
         crash(lifecycle, spawner.last(0), 137);
-        assertNull(lifecycle.reload());
+        assertNull(lifecycle.reload(null));
         timers.advance(Respawn.MAX_BACKOFF_MS);
         assertEquals(1, spawner.aliveIn(0), "the back-off restart and nothing else fills the restarting slot");
         assertEquals(2, spawner.aliveIn(1), "slot 2's replacement starts beside its worker");
@@ -347,7 +401,7 @@ class LifecycleTest {
         FakeProcess old0 = spawner.last(0);
         serves(lifecycle, old0);
         serves(lifecycle, spawner.last(1));
-        lifecycle.reload();
+        lifecycle.reload(null);
         FakeProcess new0 = spawner.last(0);
         crash(lifecycle, old0, 137);
         timers.advance(Respawn.MAX_BACKOFF_MS);
@@ -363,11 +417,11 @@ class LifecycleTest {
         Lifecycle lifecycle = cluster(1);
         FakeProcess serving = spawner.last(0);
         serves(lifecycle, serving);
-        lifecycle.reload();
+        lifecycle.reload(null);
         FakeProcess failed = spawner.last(0);
         crash(lifecycle, failed, 1);
         assertFalse(serving.terminated, "a failed replacement leaves the old worker serving");
-        assertNull(lifecycle.reload(), "the failed rolling restart is over");
+        assertNull(lifecycle.reload(null), "the failed rolling restart is over");
         FakeProcess next = spawner.last(0);
         assertEquals(failed.generation, next.generation);
         assertNotEquals(serving.generation % 2, next.generation % 2, "the serving worker holds the other ports");
@@ -378,7 +432,7 @@ class LifecycleTest {
         Lifecycle lifecycle = cluster(1);
         FakeProcess serving = spawner.last(0);
         serves(lifecycle, serving);
-        lifecycle.reload();
+        lifecycle.reload(null);
         FakeProcess late = spawner.last(0);
         lifecycle.hello(late.pid);
         timers.advance(Replacement.START_MS);
@@ -414,7 +468,7 @@ class LifecycleTest {
         FakeProcess old = spawner.last(0);
         serves(lifecycle, old);
         busy.add(old.pid);
-        lifecycle.reload();
+        lifecycle.reload(null);
         serves(lifecycle, spawner.last(0));
         assertEquals(spawner.last(0).pid, routing.live.get(0), "new connections go to the replacement at once");
         timers.advance(5 * Departure.DRAIN_CHECK_MS);
@@ -469,7 +523,7 @@ class LifecycleTest {
         FakeProcess added = spawner.last(2);
         assertEquals(1, added.generation);
         assertEquals(-1, routing.routed, "not routed before its worker serves");
-        assertEquals(new Lifecycle.Count(3, 2, null), lifecycle.count());
+        assertEquals(new Count(3, 2, null), lifecycle.count());
         lifecycle.hello(added.pid);
         assertEquals(-1, routing.routed, "said hello, bound nothing yet");
         lifecycle.bound(new Route(null, 2, added.pid, -1, -1));
@@ -477,7 +531,7 @@ class LifecycleTest {
         assertEquals(added.pid, routing.live.get(2));
         assertNull(done.getNow("not yet"));
         assertEquals("serving", lifecycle.view().get(2).state());
-        assertEquals(new Lifecycle.Count(3, 3, null), lifecycle.count());
+        assertEquals(new Count(3, 3, null), lifecycle.count());
     }
 
     @Test
@@ -528,14 +582,14 @@ class LifecycleTest {
         Lifecycle lifecycle = cluster(2);
         serves(lifecycle, spawner.last(0));
         serves(lifecycle, spawner.last(1));
-        assertNull(lifecycle.reload());
+        assertNull(lifecycle.reload(null));
         assertEquals("scale refused: a rolling restart is running; scale once it is done", lifecycle.scale(3, null));
         serves(lifecycle, spawner.last(0));
         crash(lifecycle, spawner.started.get(0), 143);
         serves(lifecycle, spawner.last(1));
         crash(lifecycle, spawner.started.get(1), 143);
         assertNull(lifecycle.scale(3, null), "the rolling restart is over");
-        assertEquals("reload ignored: scaling is under way", lifecycle.reload());
+        assertEquals("reload ignored: scaling is under way", lifecycle.reload(null));
         assertEquals("scaling is under way", lifecycle.upgradeStarts());
         assertEquals("scale refused: a count of workers is from 1 to 256", lifecycle.scale(0, null));
     }
@@ -677,6 +731,13 @@ class LifecycleTest {
         int routed = -1;
         final Map<Integer, Long> live = new HashMap<>();
         final Set<Long> answered = new HashSet<>();
+        /** Workers that have not bound every listener an old master handed over yet. */
+        final Set<Long> unboundAdopted = new HashSet<>();
+
+        @Override
+        public boolean bindsAdopted(long pid) {
+            return !unboundAdopted.contains(pid);
+        }
 
         @Override
         public void answered(Route route) {
