@@ -2,6 +2,9 @@ package sticky.agent;
 
 import java.io.File;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import sticky.agent.common.Environment;
 import sticky.agent.common.Version;
 import sticky.agent.jvm.Logs;
@@ -35,6 +38,7 @@ public final class Agent {
         }
         String id = System.getenv(Environment.WORKER_ID);
         if (id == null) {
+            sayIfGivenTwice(jar, args);
             Master.run(options, inst);
             return;
         }
@@ -50,6 +54,36 @@ public final class Agent {
         } catch (Exception | LinkageError e) {
             Logs.get().error("worker {} could not start: {}", id, e.toString(), e);
             fail("sticky: worker " + id + " could not start: " + e, 1);
+        }
+    }
+
+    /**
+     * sticky.jar given twice (java's command line and JAVA_TOOL_OPTIONS, say):
+     * the master never returns from its premain, so the JVM never starts
+     * the second one here (a worker's second returns at once, see
+     * sticky.bootstrap.Premain); the JVM's arguments show it, and it is said
+     * once, here.
+     */
+    private static void sayIfGivenTwice(File jar, String args) {
+        List<String> ours = new ArrayList<>();
+        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("-javaagent:")) {
+                String spec = arg.substring("-javaagent:".length());
+                int eq = spec.indexOf('=');
+                try {
+                    if (java.nio.file.Files.isSameFile(Path.of(eq < 0 ? spec : spec.substring(0, eq)), jar.toPath())) {
+                        ours.add(eq < 0 ? "" : spec.substring(eq + 1));
+                    }
+                } catch (java.io.IOException | RuntimeException e) {
+                    // not a file of ours
+                }
+            }
+        }
+        if (ours.size() > 1) {
+            System.err.println("sticky: the agent is given twice (on java's command line and in JAVA_TOOL_OPTIONS or "
+                    + "JDK_JAVA_OPTIONS?); it runs once, with the first options given, '" + (args == null ? "" : args)
+                    + "'; " + ours.subList(1, ours.size()).stream().map(o -> "'" + o + "'")
+                    .collect(java.util.stream.Collectors.joining(", ")) + " ignored");
         }
     }
 

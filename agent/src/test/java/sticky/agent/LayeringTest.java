@@ -18,7 +18,8 @@ import sticky.agent.master.lifecycle.LayeringViolation;
  * The agent's layering: the roles (master, worker) never use each other;
  * what both share (common) and the routing rules (route) are pure logic with
  * no native code; the master's lifecycle is rules over a table, with no
- * native code and no channels; no package depends on itself through others.
+ * native code and no channels; no package depends on itself through others;
+ * nothing looks a name up.
  * A class that breaks a rule fails the build, and the failure names the rule.
  */
 @AnalyzeClasses(packages = "sticky.agent", importOptions = ImportOption.DoNotIncludeTests.class)
@@ -61,6 +62,13 @@ class LayeringTest {
     @ArchTest
     static final ArchRule theMastersPartsHaveNoCycles = slices().matching("sticky.agent.master.(*)..").should()
             .beFreeOfCycles().because("each of the master's parts may use the ones below it only");
+
+    /** InetAddress.getByName looks up what it does not take for a literal: untrusted text must never reach it. */
+    @ArchTest
+    static final ArchRule noAddressIsLookedUp = noClasses().should().callMethod(java.net.InetAddress.class, "getByName",
+            String.class).orShould().callMethod(java.net.InetAddress.class, "getAllByName", String.class)
+            .because("addresses from headers and options are literals, parsed by sticky.agent.route.Addresses: a name "
+                    + "lookup from the accept thread would consult nscd, /etc/hosts and DNS for a client's header");
 
     @Test
     void aClassThatBreaksARuleFailsItWithTheRuleNamed() {

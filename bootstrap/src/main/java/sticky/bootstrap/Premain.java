@@ -9,9 +9,24 @@ import java.lang.instrument.Instrumentation;
  * the application's own copies.
  */
 public final class Premain {
+    /** The options of the agent this JVM runs, once it runs one. */
+    private static String running;
+
     private Premain() {}
 
     public static void premain(String args, Instrumentation inst) throws Exception {
+        if (running != null) {
+            // -javaagent twice (the command line and JAVA_TOOL_OPTIONS, say): a second agent would define the JDK
+            // hook classes again. A master never gets here (it does not return from its premain: it says it there);
+            // a JVM the agent left unclustered does; its workers, started alike, need not say it again.
+            if (System.getenv("STICKY_WORKER_ID") == null) {
+                System.err.println("sticky: the agent is given twice (on java's command line and in JAVA_TOOL_OPTIONS or "
+                        + "JDK_JAVA_OPTIONS?); it runs once, with the first options given, '" + running + "'; '"
+                        + (args == null ? "" : args) + "' ignored");
+            }
+            return;
+        }
+        running = args == null ? "" : args;
         File jar = agentJar();
         AgentClassLoader loader = new AgentClassLoader(jar);
         loader.defineModule();

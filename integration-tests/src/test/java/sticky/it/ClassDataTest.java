@@ -189,6 +189,39 @@ class ClassDataTest {
     }
 
     /** A jar of the test applications' classes: what a user runs. */
+    /**
+     * A temporary directory with no room for a cache (a 1 MiB tmpfs): sticky
+     * says so once, in its log, makes no cache, and no JVM of the cluster
+     * prints "Unable to use AOT cache" on the application's output.
+     */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledForJreRange(min = org.junit.jupiter.api.condition.JRE.JAVA_25)
+    void aTemporaryDirectoryWithNoRoomForACacheIsSaidOnceAndNoWorkerTriesOne() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(uid() == 0, "needs root, to mount a small tmpfs (CI runs as root)");
+        Path tmp = Files.createTempDirectory("sticky-cds-full");
+        Path jar = appJar(Files.createTempDirectory("sticky-cds-jar").resolve("app.jar"));
+        assertEquals(0, new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tmp.toString()).inheritIO()
+                .start().waitFor());
+        try {
+            try (Cluster cluster = Cluster.withAgentOnClassPath("workers=2", Map.of("TMPDIR", tmp.toString()),
+                    jar.toString(), PlainHttpApp.class, "0")) {
+                int port = cluster.awaitPort(2);
+                assertEquals(null, cluster.reloadAndWait()); // where the first worker would have left a cache
+                servedByEveryWorker(cluster, port);
+                for (ProcessHandle w : cluster.workers()) {
+                    assertFalse(commandLine(w).contains("-XX:AOT"), commandLine(w));
+                }
+                assertEquals(1, cluster.output().lines().filter(l -> l.contains("class data sharing between workers is "
+                        + "off: " + tmp.resolve("sticky-0").resolve("cds") + " has ")).count(), cluster.output());
+                assertFalse(cluster.output().contains("Unable to use AOT cache"), cluster.output());
+            }
+        } finally {
+            new ProcessBuilder("umount", tmp.toString()).inheritIO().start().waitFor();
+            Files.delete(tmp);
+            Directories.delete(jar.getParent());
+        }
+    }
+
     private static Path appJar(Path jar) throws IOException {
         Path classes = Path.of(System.getProperty("sticky.apps"));
         try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file);

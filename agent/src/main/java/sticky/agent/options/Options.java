@@ -40,12 +40,27 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
     private static final Set<String> LOG_LEVELS = Set.of("off", "error", "warn", "info", "debug", "trace");
 
     public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+    /** The largest size option: 1 PiB, more than any machine's memory, far from a long's overflow. */
+    private static final long MAX_SIZE = 1L << 50;
     public static final long DEFAULT_WATCHDOG_MS = 30_000;
     private static final String KEYS =
             "workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, "
                     + "health, private, memory, proxy-header, cds";
 
+    /**
+     * The agent's options, as after {@code sticky.jar=}; an
+     * IllegalArgumentException names the first option that is wrong, in one
+     * line (a control character in a value is shown escaped).
+     */
     public static Options parse(String args) {
+        try {
+            return parseOrFail(args);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(printable(e.getMessage()), e);
+        }
+    }
+
+    private static Options parseOrFail(String args) {
         int workers = Runtime.getRuntime().availableProcessors();
         String log = "info";
         long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
@@ -155,14 +170,13 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 + ", not '" + value + "'");
     }
 
-    /** value as a count from 1 to max, or NOT_A_COUNT. */
+    /** value as a count from 1 to max, or NOT_A_COUNT: ASCII digits only (Integer.parseInt also takes "+2" and "٢"). */
     private static int count(String value, int max) {
-        try {
-            int n = Integer.parseInt(value);
-            return n >= 1 && n <= max ? n : NOT_A_COUNT;
-        } catch (NumberFormatException e) {
+        if (!value.matches("[0-9]{1,4}")) {
             return NOT_A_COUNT;
         }
+        int n = Integer.parseInt(value);
+        return n >= 1 && n <= max ? n : NOT_A_COUNT;
     }
 
     /** PORT (on 127.0.0.1: exposing metrics beyond the machine is a choice to make) or HOST:PORT. */
@@ -170,10 +184,12 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
         int colon = value.lastIndexOf(':');
         String host = colon < 0 ? "127.0.0.1" : value.substring(0, colon).replaceAll("^\\[|\\]$", "");
         String port = value.substring(colon + 1);
-        if (port.matches("\\d{1,5}") && Integer.parseInt(port) <= 65535 && !host.isEmpty()) {
+        // Port 0 would be a port of the kernel's choosing, which no scraper could find.
+        if (port.matches("[1-9][0-9]{0,4}") && Integer.parseInt(port) <= 65535 && !host.isEmpty()) {
             return InetSocketAddress.createUnresolved(host, Integer.parseInt(port));
         }
-        throw new IllegalArgumentException("option '" + key + "' must be PORT or HOST:PORT, not '" + value + "'");
+        throw new IllegalArgumentException("option '" + key + "' must be PORT or HOST:PORT (a port from 1 to 65535), "
+                + "not '" + value + "'");
     }
 
     /** 30s, 500ms, 2m, 12h, or plain seconds. */
@@ -232,19 +248,47 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
 
     /** 512m, 2g, 300k (binary units, either case), or plain bytes; at least 1 MiB. */
     private static long size(String key, String value) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})([kKmMgG])?").matcher(value);
-        long bytes = !m.matches() ? -1 : Long.parseLong(m.group(1)) * switch (m.group(2) == null ? "" : m.group(2)
-                .toLowerCase(Locale.ROOT)) {
-            case "k" -> 1L << 10;
-            case "m" -> 1L << 20;
-            case "g" -> 1L << 30;
-            default -> 1L;
-        };
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,12})([kKmMgG])?").matcher(value);
+        long bytes;
+        try {
+            bytes = !m.matches() ? -1 : Math.multiplyExact(Long.parseLong(m.group(1)), switch (m.group(2) == null ? ""
+                    : m.group(2).toLowerCase(Locale.ROOT)) {
+                case "k" -> 1L << 10;
+                case "m" -> 1L << 20;
+                case "g" -> 1L << 30;
+                default -> 1L;
+            });
+        } catch (ArithmeticException e) {
+            bytes = Long.MAX_VALUE; // more than any machine has
+        }
+        if (bytes > MAX_SIZE) {
+            throw new IllegalArgumentException("option '" + key + "' must be at most " + (MAX_SIZE >> 30) + "g, not '"
+                    + value + "'");
+        }
         if (bytes < (1L << 20)) {
             throw new IllegalArgumentException("option '" + key + "' must be a size of at least 1m, such as 512m or 2g, "
                     + "or off, not '" + value + "'");
         }
         return bytes;
+    }
+
+    /** message with each control character shown escaped (\\n, \\u0000): an error is one line, whatever the value. */
+    static String printable(String message) {
+        StringBuilder out = new StringBuilder(message.length());
+        for (char c : message.toCharArray()) {
+            if (c == '\n') {
+                out.append("\\n");
+            } else if (c == '\r') {
+                out.append("\\r");
+            } else if (c == '\t') {
+                out.append("\\t");
+            } else if (c < 0x20 || c == 0x7f) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     private static String log(String value) {

@@ -63,15 +63,18 @@ public final class ProxyProtocol {
         if (f.length != 6 || !(f[1].equals("TCP4") || f[1].equals("TCP6")) || !port(f[4]) || !port(f[5])) {
             return Verdict.MALFORMED;
         }
+        // Both addresses in their family's form (TCP4 with an IPv6 address, or the other way round, is malformed).
         boolean ipv6 = f[1].equals("TCP6");
-        if (ipv6 != f[2].contains(":")) {
-            return Verdict.MALFORMED; // TCP4 with an IPv6 address, or the other way round
+        byte[] source = Addresses.parse(f[2]);
+        if (source == null || Addresses.parse(f[3]) == null || ipv6 != f[2].contains(":") || ipv6 != f[3].contains(":")) {
+            return Verdict.MALFORMED;
         }
-        return Verdict.proxied(Addresses.parse(f[2]), Integer.parseInt(f[4]), end + 2);
+        return Verdict.proxied(source, Integer.parseInt(f[4]), end + 2);
     }
 
+    /** A port as the v1 grammar writes it: decimal, 0 to 65535, no leading zero. */
     private static boolean port(String text) {
-        return text.matches("\\d{1,5}") && Integer.parseInt(text) <= 65535;
+        return text.matches("0|[1-9][0-9]{0,4}") && Integer.parseInt(text) <= 65535;
     }
 
     private static Verdict v2(byte[] bytes, int length) {

@@ -81,7 +81,7 @@ class OptionsTest {
         assertEquals(java.net.InetSocketAddress.createUnresolved("0.0.0.0", 9100),
                 Options.parse("metrics=0.0.0.0:9100").metrics());
         assertEquals(java.net.InetSocketAddress.createUnresolved("::1", 80), Options.parse("metrics=[::1]:80").metrics());
-        assertEquals("option 'metrics' must be PORT or HOST:PORT, not 'x'",
+        assertEquals("option 'metrics' must be PORT or HOST:PORT (a port from 1 to 65535), not 'x'",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("metrics=x")).getMessage());
     }
 
@@ -161,5 +161,34 @@ class OptionsTest {
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=")).getMessage());
         assertEquals("option '' is not key=value (options: workers, log, shutdown-timeout, metrics, route, trust, dispatch, cpus, max-memory, max-lifetime, watchdog, health, private, memory, proxy-header, cds)",
                 assertThrows(IllegalArgumentException.class, () -> Options.parse("workers=2,")).getMessage());
+    }
+
+    @Test
+    void numbersAreAsciiDigitsWithoutSignAndSizesDoNotOverflow() {
+        for (String bad : new String[] {"workers=+2", "workers=\u0662", "workers=\uff12", "cpus=+1", "cpus=\u0661"}) {
+            String key = bad.substring(0, bad.indexOf('='));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> Options.parse(bad)).getMessage()
+                    .startsWith("option '" + key + "' must be"), bad);
+        }
+        assertEquals("option 'trust': '\u0661\u0662\u0667.0.0.1' is not an address or CIDR block",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("trust=\u0661\u0662\u0667.0.0.1"))
+                        .getMessage());
+        assertEquals("option 'max-memory' must be at most 1048576g, not '17179869185g'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("max-memory=17179869185g")).getMessage(),
+                "(2^34 + 1) GiB wrapped to 1 GiB");
+        assertEquals("option 'max-memory' must be at most 1048576g, not '999999999999g'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("max-memory=999999999999g")).getMessage());
+        assertEquals(1L << 40, Options.parse("max-memory=1024g").maxMemoryBytes());
+    }
+
+    @Test
+    void metricsNeedsAPortOfItsOwnAndAnErrorIsOneLine() {
+        assertEquals("option 'metrics' must be PORT or HOST:PORT (a port from 1 to 65535), not '0'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("metrics=0")).getMessage(),
+                "port 0 would be a random port");
+        assertEquals("option 'log' must be one of off, error, warn, info, debug, trace, not 'info\\nworkers=9'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("log=info\nworkers=9")).getMessage());
+        assertEquals("option 'health' must be a path such as /health, not '/a\\u0000b'",
+                assertThrows(IllegalArgumentException.class, () -> Options.parse("health=/a\u0000b")).getMessage());
     }
 }

@@ -51,6 +51,14 @@ class ProxyProtocolTest {
         assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 host.example 192.168.0.11 56324 443")));
         assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP5 192.168.0.1 192.168.0.11 56324 443")));
         assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 192.168.0.1 192.168.0.11 56324")));
+        // The grammar's own rules: a destination in the family's form, no leading zeros in ports or octets.
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 192.168.0.1 banana 56324 443")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP6 2001:db8::1 192.168.0.11 56324 443")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 192.168.0.1 192.168.0.11 56324 00080")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 192.168.0.1 192.168.0.11 056324 443")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP4 192.168.0.010 192.168.0.11 56324 443")));
+        assertEquals(Verdict.MALFORMED, parse(v1("PROXY TCP6 .::1 ::1 56324 443")));
+        assertEquals(0, parse(v1("PROXY TCP4 192.168.0.1 192.168.0.11 0 0")).port(), "0 is a port of the grammar");
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.concurrent.ThreadFactory;
 import org.slf4j.Logger;
 import sticky.agent.common.Protocol.BindError;
 import sticky.agent.common.Protocol.BindOk;
@@ -18,6 +19,7 @@ import sticky.agent.common.Protocol.Refused;
 import sticky.agent.common.Protocol;
 import sticky.agent.common.Version;
 import sticky.agent.jvm.Logs;
+import sticky.agent.jvm.RateLimitedLog;
 import sticky.agent.master.lifecycle.Lifecycle;
 import sticky.agent.master.lifecycle.MasterLoop;
 import sticky.agent.master.listen.Listener;
@@ -36,12 +38,13 @@ import sticky.agent.unix.UnixSocket;
  * accepted connections will come on, and the bind's connection stays open
  * until the server socket is closed or the worker dies. A connection is
  * refused unless its peer runs as the master's user (SO_PEERCRED) and its
- * first message carries the cluster's secret and a valid worker id.
+ * first message carries the cluster's secret and a valid worker id, from a
+ * process this master started for that slot. {@link ControlAcceptor} gives
+ * a connection a thread only once it has said something; refusals are
+ * counted, and logged a few lines at most, however many come.
  */
 public final class ControlServer {
     private static final Logger log = Logs.get();
-    /** How long a new connection may take to say who it is: a silent one must not hold a thread. */
-    static final long FIRST_MESSAGE_MS = 5000;
 
     private final Path path;
     private final byte[] secret;
@@ -54,9 +57,18 @@ public final class ControlServer {
     private volatile Upgrades upgrade;
     /** Control connections refused so far (status shows them: each is someone or something knocking). */
     private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+    private final RateLimitedLog refusals = new RateLimitedLog(log);
+    /** Where each connection that has said something is served. */
+    private final ThreadFactory threads;
 
     /** Every event goes to lifecycle and listeners through the loop; this class holds no state of theirs. */
     public ControlServer(Path path, int uid, String secret, MasterLoop loop, Listeners listeners, Lifecycle lifecycle) {
+        this(path, uid, secret, loop, listeners, lifecycle, body -> daemon("sticky-control-connection", body));
+    }
+
+    ControlServer(Path path, int uid, String secret, MasterLoop loop, Listeners listeners, Lifecycle lifecycle,
+            ThreadFactory threads) {
+        this.threads = threads;
         this.uid = uid;
         this.path = path;
         this.secret = secret.getBytes(StandardCharsets.UTF_8);
@@ -77,7 +89,8 @@ public final class ControlServer {
 
     public void start() throws IOException {
         fd = UnixSocket.listen(path, 128);
-        daemon("sticky-control", this::acceptLoop).start();
+        ControlAcceptor acceptor = new ControlAcceptor(fd, uid, this::serve, threads, this::refused);
+        daemon("sticky-control", acceptor::run).start();
     }
 
     /** Connections refused since the master started. */
@@ -91,38 +104,21 @@ public final class ControlServer {
         UnixSocket.close(fd);
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            int connection;
-            try {
-                connection = UnixSocket.accept(fd);
-            } catch (IOException e) {
-                log.warn("control socket: {}", e.getMessage());
-                pause(); // out of descriptors: that clears only as connections close
-                continue;
-            }
-            if (connection < 0) {
-                return;
-            }
-            daemon("sticky-control-" + connection, () -> serve(connection)).start();
-        }
-    }
-
+    /** A connection of the master's user whose first message has arrived (see {@link ControlAcceptor}). */
     private void serve(int connection) {
         Route route = null;
         long pid = -1;
         byte[] buffer = new byte[Protocol.MAX_MESSAGE];
         try {
-            UnixSocket.Peer peer = UnixSocket.peer(connection);
-            pid = peer.pid();
-            if (peer.uid() != uid) {
-                refused.incrementAndGet();
-                log.warn("refused a control connection from pid {}: user {} is not the master's", pid, peer.uid());
+            pid = UnixSocket.peer(connection).pid();
+            UnixSocket.receiveTimeout(connection, ControlAcceptor.FIRST_MESSAGE_MS); // it is there: never waited for
+            byte[] said = UnixSocket.receive(connection, buffer);
+            UnixSocket.receiveTimeout(connection, 0);
+            if (said == null) {
+                refused("from pid " + pid + ": it hung up before it said anything");
                 return;
             }
-            UnixSocket.receiveTimeout(connection, FIRST_MESSAGE_MS);
-            Message first = Protocol.decode(UnixSocket.receive(connection, buffer));
-            UnixSocket.receiveTimeout(connection, 0);
+            Message first = Protocol.decode(said);
             if (first instanceof Hello hello && hello.version() != Version.protocol()
                     && secretShown(hello.worker(), hello.secret())) { // versions only: told why, given nothing
                 refuse(connection, hello, pid);
@@ -149,9 +145,7 @@ public final class ControlServer {
                 Route answered = route;
                 loop.post(() -> lifecycle.bound(answered));
             } else {
-                refused.incrementAndGet();
-                log.warn("refused a control connection from pid {}: not a worker of this master ({})", pid,
-                        first.getClass().getSimpleName());
+                refused("from pid " + pid + ": not a worker of this master (" + first.getClass().getSimpleName() + ")");
                 return;
             }
             // Hold the connection until the worker closes it or dies; it sends nothing more.
@@ -161,10 +155,10 @@ public final class ControlServer {
             }
         } catch (IOException e) {
             if (route == null) {
-                refused.incrementAndGet();
+                refused("from pid " + pid + ": " + e.getMessage());
+            } else {
+                log.warn("closed a control connection from pid {}: {}", pid, e.getMessage());
             }
-            log.warn("{} control connection from pid {}: {}", route == null ? "refused a" : "closed a", pid,
-                    e.getMessage());
         } finally {
             if (route != null) {
                 Route ended = route;
@@ -229,12 +223,10 @@ public final class ControlServer {
                 && worker <= Options.MAX_WORKERS;
     }
 
-    private static void pause() {
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /** A connection refused: counted (status shows it), and logged, a few lines at most however many come. */
+    private void refused(String why) {
+        refused.incrementAndGet();
+        refusals.warn("refused a control connection {}", why);
     }
 
     private static Thread daemon(String name, Runnable body) {

@@ -24,6 +24,8 @@ import sticky.agent.unix.Sockaddr;
 public final class ActivatedSockets {
     private static final Logger log = Logs.get();
     private static final int FIRST_FD = 3; // SD_LISTEN_FDS_START
+    /** More than any service manager passes: a larger LISTEN_FDS is a mistake, not sockets. */
+    private static final int MAX_FDS = 1024;
 
     /** One passed-in listening socket. */
     record Socket(int fd, InetSocketAddress local) {}
@@ -34,24 +36,38 @@ public final class ActivatedSockets {
         this.available = available;
     }
 
-    /** The sockets this process was passed, if LISTEN_PID names it. */
+    /**
+     * The sockets this process was passed, if LISTEN_PID names it. A
+     * LISTEN_FDS that is no count, or descriptors that are no listening TCP
+     * sockets, are said in one line each, and left alone.
+     */
     public static ActivatedSockets fromEnvironment() {
         String pid = System.getenv("LISTEN_PID");
         String count = System.getenv("LISTEN_FDS");
         List<Socket> sockets = new ArrayList<>();
-        if (pid == null || count == null || !pid.equals(Long.toString(ProcessHandle.current().pid()))
-                || !count.matches("\\d{1,4}")) {
+        if (pid == null || count == null || !pid.equals(Long.toString(ProcessHandle.current().pid()))) {
+            return new ActivatedSockets(sockets); // not passed to this process (sd_listen_fds(3))
+        }
+        if (!count.matches("[0-9]{1,4}") || Integer.parseInt(count) > MAX_FDS) {
+            log.warn("socket activation: LISTEN_FDS='{}' is not a count of descriptors from 0 to {}; no socket adopted",
+                    count, MAX_FDS);
             return new ActivatedSockets(sockets);
         }
+        List<Integer> others = new ArrayList<>();
         for (int fd = FIRST_FD; fd < FIRST_FD + Integer.parseInt(count); fd++) {
             InetSocketAddress local = Sockaddr.local(fd);
             if (local == null || Libc.getIntOption(fd, Libc.SOL_SOCKET, Libc.SO_TYPE) != Libc.SOCK_STREAM
                     || Libc.getIntOption(fd, Libc.SOL_SOCKET, Libc.SO_ACCEPTCONN) != 1) {
-                log.warn("descriptor {} from LISTEN_FDS is not a listening TCP socket; left alone", fd);
+                others.add(fd);
                 continue;
             }
             log.info("socket activation: {} passed in as descriptor {}", IpAddresses.hostPort(local), fd);
             sockets.add(new Socket(fd, local));
+        }
+        if (!others.isEmpty()) {
+            log.warn("socket activation: {} of the {} descriptors LISTEN_FDS names are not listening TCP sockets "
+                    + "(descriptor{} {}); left alone", others.size(), count, others.size() == 1 ? "" : "s",
+                    others.size() <= 8 ? others : others.subList(0, 8) + " and " + (others.size() - 8) + " more");
         }
         return new ActivatedSockets(sockets);
     }

@@ -27,6 +27,7 @@ public final class MetricsServer {
     private final HttpServer server;
 
     public MetricsServer(InetSocketAddress address, Supplier<ClusterStatus> status) throws IOException {
+        loadTimeZoneRules();
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
             System.setProperty("sun.net.httpserver.maxReqTime", Integer.toString(REQUEST_SECONDS));
         }
@@ -50,5 +51,19 @@ public final class MetricsServer {
 
     public void close() {
         server.stop(0);
+    }
+
+    /**
+     * The JDK's server writes each answer's Date header with a formatter in
+     * GMT (sun.net.httpserver.ExchangeImpl's static FORMATTER, JDK 17 and 25),
+     * whose first use loads the time-zone rules from lib/tzdb.dat. A first
+     * scrape while the master is out of descriptors would fail that load, and
+     * the class's failed initialisation would fail every scrape after it:
+     * the same formatting here, at start, loads them while descriptors are
+     * there to be had.
+     */
+    private static void loadTimeZoneRules() {
+        java.time.format.DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss zzz", java.util.Locale.US)
+                .withZone(java.time.ZoneId.of("GMT")).format(java.time.Instant.now());
     }
 }

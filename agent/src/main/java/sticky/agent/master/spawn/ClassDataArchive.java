@@ -70,6 +70,8 @@ public final class ClassDataArchive {
     private static final int MAX_ATTEMPTS = 3;
     /** The exit code of a JVM killed by SIGKILL, which wrote nothing whole. */
     private static final int KILLED = 128 + 9;
+    /** The room the cache's directory must have: a cache of a large application takes some 100 MiB. */
+    private static final long MIN_FREE = 128L << 20;
 
     /** What a worker about to start gets: JVM options, and environment for the agent in it. */
     public record ForWorker(List<String> jvmOptions, Map<String, String> environment) {
@@ -113,6 +115,11 @@ public final class ClassDataArchive {
             Path dir = Files.createDirectories(base.resolve("cds"));
             Path archive = dir.resolve(name(command));
             removeParts(archive);
+            String full = tooFull(dir);
+            if (full != null) {
+                log.warn("class data sharing between workers is off: {}", full);
+                return new ClassDataArchive(null, List.of());
+            }
             // HotSpot's unified logging warns on stdout about each class it cannot cache, and about a cache
             // it cannot use: not the application's output. A user's own -Xlog of these stays.
             boolean userLogsCds = command.stream().anyMatch(a -> a.startsWith("-Xlog") && (a.contains("cds") || a.contains("aot")));
@@ -294,6 +301,11 @@ public final class ClassDataArchive {
                 log.debug("the worker writing the class data cache left with code {} and no configuration", code);
                 return;
             }
+            String full = tooFull(archive.getParent());
+            if (full != null) {
+                log.warn("the class data cache is not made: {}; workers start without one", full);
+                return;
+            }
             List<String> create = new ArrayList<>();
             for (String arg : writerCommand) {
                 create.add(arg.equals("-XX:AOTMode=record") ? "-XX:AOTMode=create" : arg);
@@ -324,6 +336,17 @@ public final class ClassDataArchive {
                 }
             }
         }
+    }
+
+    /**
+     * Why dir has no room for a cache (HotSpot, short of it, fails the JVM
+     * that makes it with "Unable to use AOT cache" on the application's
+     * output, and says no more), or null.
+     */
+    private static String tooFull(Path dir) throws IOException {
+        long free = Files.getFileStore(dir).getUsableSpace();
+        return free >= MIN_FREE ? null : dir + " has " + (free >> 10) + " KiB free, and a cache takes tens of MiB (at "
+                + "least " + (MIN_FREE >> 20) + " MiB free are asked for; TMPDIR names another directory)";
     }
 
     private static String lastLine(Path output) throws IOException {
