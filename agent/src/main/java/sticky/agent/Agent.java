@@ -2,8 +2,6 @@ package sticky.agent;
 
 import java.io.File;
 import java.lang.instrument.Instrumentation;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import sticky.agent.common.Environment;
 import sticky.agent.common.Version;
@@ -45,7 +43,7 @@ public final class Agent {
         try {
             long start = System.nanoTime();
             long cpu = processCpuMs();
-            Worker.start(inst, jar, Integer.parseInt(id), options.privatePorts());
+            Worker.start(inst, jar, Integer.parseInt(id), options.privatePorts(), options.cds());
             // Wall time depends on what else starts on the machine (the other workers do); CPU time less so.
             Logs.get().debug("worker {}: agent installed in {} ms ({} ms of CPU)", id,
                     (System.nanoTime() - start) / 1_000_000, processCpuMs() - cpu);
@@ -65,20 +63,7 @@ public final class Agent {
      * once, here.
      */
     private static void sayIfGivenTwice(File jar, String args) {
-        List<String> ours = new ArrayList<>();
-        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("-javaagent:")) {
-                String spec = arg.substring("-javaagent:".length());
-                int eq = spec.indexOf('=');
-                try {
-                    if (java.nio.file.Files.isSameFile(Path.of(eq < 0 ? spec : spec.substring(0, eq)), jar.toPath())) {
-                        ours.add(eq < 0 ? "" : spec.substring(eq + 1));
-                    }
-                } catch (java.io.IOException | RuntimeException e) {
-                    // not a file of ours
-                }
-            }
-        }
+        List<String> ours = sticky.agent.jvm.JvmAgents.ofThisJvm().optionsOf(jar);
         if (ours.size() > 1) {
             System.err.println("sticky: the agent is given twice (on java's command line and in JAVA_TOOL_OPTIONS or "
                     + "JDK_JAVA_OPTIONS?); it runs once, with the first options given, '" + (args == null ? "" : args)

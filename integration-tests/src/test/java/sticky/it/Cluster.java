@@ -93,6 +93,11 @@ final class Cluster implements AutoCloseable {
         return new Cluster(command);
     }
 
+    /** A command of the test's own making (commandWithAgent's, changed), with more environment. */
+    static Cluster withCommand(List<String> command, Map<String, String> env) throws IOException {
+        return new Cluster(command, env);
+    }
+
     /** java -javaagent:sticky.jar=options -jar appJar args. */
     static Cluster withAgentOnJar(String options, Path appJar, String... args) throws IOException {
         return withAgentOnJar(options, Map.of(), appJar, args);

@@ -7,19 +7,18 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** Temporary directories of the tests: one level of files, removed with them. */
+/** Temporary directories of the tests, removed with what is in them. */
 final class Directories {
     private Directories() {}
 
-    /** Deletes dir and the files in it (no subdirectories). */
+    /** Deletes dir and everything in it. */
     static void delete(Path dir) throws IOException {
         List<Path> files;
-        try (Stream<Path> list = Files.list(dir)) {
-            files = list.collect(Collectors.toList());
+        try (Stream<Path> walk = Files.walk(dir)) {
+            files = walk.sorted(java.util.Comparator.reverseOrder()).collect(Collectors.toList()); // children first
         }
         for (Path f : files) {
             Files.delete(f);
         }
-        Files.delete(dir);
     }
 }

@@ -1,16 +1,24 @@
 package sticky.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledForJreRange;
 import org.junit.jupiter.api.condition.JRE;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 import sticky.it.apps.AsyncChannelApp;
 import sticky.it.apps.ChannelApp;
 import sticky.it.apps.HttpServerApp;
@@ -23,18 +31,80 @@ import sticky.it.apps.VirtualThreadApp;
  * clustered with workers=2, dispatched by the kernel and by the master:
  * connections from nine client addresses (eight IPv4 loopback addresses and
  * ::1) each stay on one worker, and the app sees the real client address.
+ * Twice: with workers that rewrite the JDK's classes themselves (cds=off,
+ * which keeps no cache) and with workers that define them from the rewrite
+ * cache an earlier worker left (issue 29); each worker's debug line says
+ * which it did.
  */
 @Timeout(180)
+@ParameterizedClass(name = "classes {0}")
+@ValueSource(strings = {"rewritten", "cached"})
 class ServerApisTest {
+    @Parameter
+    String classes;
+    /** The cached mode's TMPDIR, with a cache in it (made by a first cluster). */
+    private static Path cacheHome;
+
+    /** The options, and the environment that gives the cluster its per-user directory. */
+    private Cluster cluster(String options, Class<?> app) throws Exception {
+        Map<String, String> env = Map.of("TMPDIR", tmpdir().toString());
+        return Cluster.withAgent(options + ",log=debug" + (classes.equals("rewritten") ? ",cds=off" : ""), env, app, "0");
+    }
+
+    /** The rewritten mode's directories, one per cluster, removed after each test. */
+    private final List<Path> fresh = new ArrayList<>();
+
+    @AfterEach
+    void removeFresh() throws Exception {
+        for (Path dir : fresh) {
+            Directories.delete(dir);
+        }
+    }
+
+    @AfterAll
+    static void removeCache() throws Exception {
+        if (cacheHome != null) {
+            Directories.delete(cacheHome);
+        }
+    }
+
+    private Path tmpdir() throws Exception {
+        if (classes.equals("rewritten")) {
+            Path dir = Files.createTempDirectory("sticky-rewrite");
+            fresh.add(dir);
+            return dir;
+        }
+        synchronized (ServerApisTest.class) {
+            if (cacheHome == null) {
+                cacheHome = Files.createTempDirectory("sticky-rewrite-cache");
+                try (Cluster first = Cluster.withAgent("workers=1", Map.of("TMPDIR", cacheHome.toString()),
+                        ServerSocketApp.class, "0")) {
+                    first.awaitPort(1);
+                }
+            }
+            return cacheHome;
+        }
+    }
+
+    /** Every worker of cluster made its classes as this run's mode says. */
+    private void assertClassesWere(Cluster cluster, int workers) throws Exception {
+        String made = classes.equals("rewritten") ? "JDK classes rewritten (no cache: cds=off)"
+                : "JDK classes from the rewrite cache";
+        cluster.await(l -> l.contains(made), workers, Cluster.START);
+        assertFalse(cluster.output().contains(classes.equals("rewritten") ? "JDK classes from the rewrite cache"
+                : "JDK classes rewritten"), cluster.output());
+    }
+
     static List<InetAddress> sources() throws Exception {
         List<InetAddress> sources = new ArrayList<>(Clients.ipv4(8));
         sources.add(Clients.ipv6Loopback());
         return sources;
     }
 
-    private static void assertClustered(String dispatch, Class<?> app, Routing.Request request) throws Exception {
-        try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, app, "0")) {
+    private void assertClustered(String dispatch, Class<?> app, Routing.Request request) throws Exception {
+        try (Cluster cluster = cluster("workers=2,dispatch=" + dispatch, app)) {
             int port = cluster.awaitPort(2);
+            assertClassesWere(cluster, 2);
             Routing.assertSticky(cluster, port, sources(), 4, request);
         }
     }
@@ -46,8 +116,9 @@ class ServerApisTest {
 
     @EachDispatch
     void blockingServerSocketWithAcceptTimeout(String dispatch) throws Exception {
-        try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, ServerSocketApp.class, "0")) {
+        try (Cluster cluster = cluster("workers=2,dispatch=" + dispatch, ServerSocketApp.class)) {
             int port = cluster.awaitPort(2);
+            assertClassesWere(cluster, 2);
             cluster.await(l -> l.equals("accept timed out"), 2, Cluster.START);
             Routing.assertSticky(cluster, port, sources(), 4, Clients::line);
         }
@@ -84,8 +155,9 @@ class ServerApisTest {
         clients.add(Clients.ipv6Loopback());
         Map<String, Map<InetAddress, String>> byDispatch = new HashMap<>();
         for (String dispatch : List.of("kernel", "master")) {
-            try (Cluster cluster = Cluster.withAgent("workers=3,dispatch=" + dispatch, ChannelApp.class, "0")) {
+            try (Cluster cluster = cluster("workers=3,dispatch=" + dispatch, ChannelApp.class)) {
                 int port = cluster.awaitPort(3);
+                assertClassesWere(cluster, 3);
                 Map<InetAddress, String> pids = Routing.assertSticky(cluster, port, clients, 2, Clients::line);
                 Map<InetAddress, String> ids = new HashMap<>();
                 pids.forEach((client, pid) -> ids.put(client, cluster.output().lines()

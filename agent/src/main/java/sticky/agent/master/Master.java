@@ -56,6 +56,7 @@ import sticky.agent.master.upgrade.Successor;
 import sticky.agent.master.upgrade.UpgradeState;
 import sticky.agent.options.Options;
 import sticky.agent.route.Router;
+import sticky.agent.unix.NativeSetup;
 import sticky.agent.unix.SystemdNotify;
 
 /**
@@ -152,21 +153,19 @@ public final class Master implements Operations {
                 options.shutdownTimeoutMs(), new Lifecycle.Parts(new Recycling(options.maxMemoryBytes(),
                         options.maxLifetimeMs(), ProcessMemory::pss, loop, new Random()),
                         new Watchdog(options.watchdogMs(), new WorkerProgress(accepted, listeners), loop), told));
-        if (predecessor == null) {
-            startMetrics(); // else once the old master has let go of the port
-        } else {
-            lifecycle.continueFrom(predecessor.generations());
-            lifecycle.joins();
-        }
         control = new ControlServer(socket, uid, secret, loop, listeners, lifecycle);
         successor = new Successor(socket, secret, options.workers(), loop, listeners, lifecycle, this::stopMetrics,
                 this::startMetrics);
         control.upgradeBy(successor);
+        if (predecessor != null) {
+            lifecycle.continueFrom(predecessor.generations());
+            lifecycle.joins();
+        }
+        // The workers first: their JVMs start while this one finishes its own (the control socket, which a
+        // worker waits for, see worker.MasterSocket; JMX; metrics; signals).
+        loop.post(lifecycle::start);
+        NativeSetup.load(directory.getParent());
         control.start();
-        admin = new AdminServer(directory.resolve(ControlPaths.ADMIN), this);
-        admin.start();
-        beans.register(this, workers);
-        Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
         Signals.actOn(new Signals.Actions() {
             public void hangup() {
                 loop.post(() -> lifecycle.reload(null));
@@ -180,7 +179,13 @@ public final class Master implements Operations {
                 loop.post(() -> lifecycle.scale(Math.max(1, lifecycle.count().asked() - 1), null));
             }
         });
-        loop.post(lifecycle::start);
+        admin = new AdminServer(directory.resolve(ControlPaths.ADMIN), this);
+        admin.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "sticky-shutdown"));
+        if (predecessor == null) {
+            startMetrics(); // else once the old master has let go of the port
+        }
+        beans.register(this, workers);
         if (options.health() != null) {
             boolean proxyHeader = options.router().mode() == Router.Mode.PROXY && !options.router().strips();
             health = new HealthCheck(options.health(), options.watchdogMs(), proxyHeader, loop, lifecycle, listeners);

@@ -28,11 +28,12 @@ import net.bytebuddy.jar.asm.commons.SimpleRemapper;
  */
 final class HookClass {
     static final String NAME = "sun.nio.ch.StickyNetHook";
-    private static final String TEMPLATE = "sticky.bootstrap.NetHook";
+    static final String TEMPLATE = "sticky.bootstrap.NetHook";
 
     private HookClass() {}
 
-    static Class<?> define(File jar, StickyNet net) throws Exception {
+    /** The template from jar, renamed: the hook class's bytes (what {@link RewriteCache} keeps). */
+    static byte[] renamed(File jar) throws Exception {
         byte[] template;
         try (ClassFileLocator locator = ClassFileLocator.ForJarFile.of(jar)) {
             template = locator.locate(TEMPLATE).resolve();
@@ -40,8 +41,13 @@ final class HookClass {
         ClassWriter writer = new ClassWriter(0);
         new ClassReader(template).accept(new ClassRemapper(writer,
                 new SimpleRemapper(TEMPLATE.replace('.', '/'), NAME.replace('.', '/'))), 0);
+        return writer.toByteArray();
+    }
+
+    /** Defines the hook class from bytes (see {@link #renamed}) in java.base, and points it at net. */
+    static Class<?> define(byte[] bytes, StickyNet net) throws Exception {
         Class<?> hook = MethodHandles.privateLookupIn(Class.forName("sun.nio.ch.Net"), MethodHandles.lookup())
-                .defineClass(writer.toByteArray());
+                .defineClass(bytes);
 
         MethodHandles.Lookup lookup = MethodHandles.lookup();
         Class<?> fd = FileDescriptor.class;

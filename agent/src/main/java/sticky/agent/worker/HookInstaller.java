@@ -52,13 +52,37 @@ final class HookInstaller implements ClassFileTransformer {
     private final String hook;
     private final Map<String, Integer> rewritten = new ConcurrentHashMap<>();
     private final Set<String> closesRewritten = ConcurrentHashMap.newKeySet();
+    /** What each class's rewrite made (for {@link RewriteCache}). */
+    private final Map<String, byte[]> made = new ConcurrentHashMap<>();
 
     private HookInstaller(Map<String, Map<String, String>> rewrites, Class<?> hook) {
         this.rewrites = rewrites;
         this.hook = Type.getInternalName(hook);
     }
 
-    static void install(Instrumentation inst, Class<?> hook) throws Exception {
+    /** Rewrites the JDK classes for hook; returns what each got, to be kept in the {@link RewriteCache}. */
+    static Map<String, byte[]> install(Instrumentation inst, Class<?> hook) throws Exception {
+        HookInstaller installer = rewriter(hook);
+        Map<String, Map<String, String>> rewrites = installer.rewrites;
+        Class<?>[] targets = new Class<?>[rewrites.size()];
+        int i = 0;
+        for (String name : rewrites.keySet()) {
+            targets[i++] = Class.forName(name.replace('/', '.'));
+        }
+        inst.addTransformer(installer, true); // stays: a later retransformation by anyone keeps the rewrite
+        inst.retransformClasses(targets);
+        if (!installer.rewritten.keySet().containsAll(rewrites.keySet())) {
+            throw new IllegalStateException("could not rewrite the calls to sun.nio.ch.Net in " + rewrites.keySet()
+                    + "; rewritten: " + installer.rewritten);
+        }
+        if (!installer.closesRewritten.containsAll(CLOSERS)) {
+            throw new IllegalStateException("could not rewrite the calls to NativeDispatcher.close in " + CLOSERS
+                    + "; rewritten: " + installer.closesRewritten);
+        }
+        return Map.copyOf(installer.made);
+    }
+
+    private static HookInstaller rewriter(Class<?> hook) throws Exception {
         Class<?> fd = FileDescriptor.class;
         List<Method> common = List.of(
                 hook.getMethod("listen", fd, int.class),
@@ -82,23 +106,7 @@ final class HookInstaller implements ClassFileTransformer {
                 "bind", hook.getMethod("bindDatagram", ProtocolFamily.class, fd, InetAddress.class, int.class)));
         rewrites.put("sun/nio/ch/UnixAsynchronousServerSocketChannelImpl", table(List.of(
                 hook.getMethod("accept", fd, fd, InetSocketAddress[].class))));
-
-        HookInstaller installer = new HookInstaller(rewrites, hook);
-        Class<?>[] targets = new Class<?>[rewrites.size()];
-        int i = 0;
-        for (String name : rewrites.keySet()) {
-            targets[i++] = Class.forName(name.replace('/', '.'));
-        }
-        inst.addTransformer(installer, true); // stays: a later retransformation by anyone keeps the rewrite
-        inst.retransformClasses(targets);
-        if (!installer.rewritten.keySet().containsAll(rewrites.keySet())) {
-            throw new IllegalStateException("could not rewrite the calls to sun.nio.ch.Net in " + rewrites.keySet()
-                    + "; rewritten: " + installer.rewritten);
-        }
-        if (!installer.closesRewritten.containsAll(CLOSERS)) {
-            throw new IllegalStateException("could not rewrite the calls to NativeDispatcher.close in " + CLOSERS
-                    + "; rewritten: " + installer.closesRewritten);
-        }
+        return new HookInstaller(rewrites, hook);
     }
 
     /** The common hooks under their own names, plus (netName, hookMethod) pairs. */
@@ -170,6 +178,8 @@ final class HookInstaller implements ClassFileTransformer {
         if (closes[0]) {
             closesRewritten.add(className);
         }
-        return writer.toByteArray();
+        byte[] result = writer.toByteArray();
+        made.put(className, result);
+        return result;
     }
 }

@@ -69,14 +69,23 @@ public final class ClusterBeans implements LifecycleListener {
         Map<String, Integer> getReplacements();
     }
 
-    private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+    /**
+     * The platform MBean server, once {@link #register} asked for it: making
+     * it takes 80-180 ms of the master's start, which goes after the workers'
+     * spawns.
+     */
+    private MBeanServer server;
     private Operations operations;
     /** The worker beans registered: ids 1 to this. */
     private int registered;
+    /** The count of workers clients are routed to, as last told. */
+    private int routed;
 
-    /** Registers the cluster's bean and one per worker of the first count. */
-    public void register(Operations operations, int workers) {
+    /** Registers the cluster's bean and one per worker routed to (the first count, or what scaled said since). */
+    public synchronized void register(Operations operations, int workers) {
         this.operations = operations;
+        routed = Math.max(routed, workers);
+        server = ManagementFactory.getPlatformMBeanServer();
         Supplier<ClusterStatus> status = operations::status;
         try {
             server.registerMBean(new ClusterMXBean() {
@@ -120,12 +129,16 @@ public final class ClusterBeans implements LifecycleListener {
         } catch (JMException e) {
             log.warn("could not register sticky's JMX beans: {}", e.toString());
         }
-        scaled(workers);
+        scaled(routed);
     }
 
     /** One bean per worker clients are routed to: new ones for new slots, none for slots gone. */
     @Override
-    public void scaled(int workers) {
+    public synchronized void scaled(int workers) {
+        routed = workers;
+        if (server == null) {
+            return; // registered with the others
+        }
         try {
             for (; registered < workers; registered++) {
                 server.registerMBean(worker(registered + 1), name(registered + 1));
