@@ -44,6 +44,8 @@ import java.util.jar.JarFile;
  */
 final class AgentClassLoader extends ClassLoader {
     private static final String PREFIX = "inst/";
+    /** The module's packages and services as the build listed them; without it (an older jar), they are looked for. */
+    private static final String MODULE = PREFIX + "META-INF/sticky/module";
 
     static {
         registerAsParallelCapable();
@@ -64,12 +66,27 @@ final class AgentClassLoader extends ClassLoader {
     Module defineModule() throws IOException {
         Set<String> packages = new HashSet<>();
         Map<String, List<String>> services = new HashMap<>();
-        for (JarEntry entry : Collections.list(jar.entries())) {
-            String name = entry.getName();
-            if (name.startsWith(PREFIX) && name.endsWith(".classdata") && name.lastIndexOf('/') > PREFIX.length()) {
-                packages.add(name.substring(PREFIX.length(), name.lastIndexOf('/')).replace('/', '.'));
-            } else if (name.startsWith(PREFIX + "META-INF/services/") && !entry.isDirectory()) {
-                services.put(name.substring(name.lastIndexOf('/') + 1), providers(entry));
+        JarEntry listed = jar.getJarEntry(MODULE);
+        if (listed != null) {
+            // The build's list (agent/pom.xml): "package a/b" per class, "service NAME" per services file.
+            try (InputStream in = jar.getInputStream(listed)) {
+                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                    if (line.startsWith("package ")) {
+                        packages.add(line.substring("package ".length()).replace('/', '.'));
+                    } else if (line.startsWith("service ")) {
+                        String service = line.substring("service ".length());
+                        services.put(service, providers(jar.getJarEntry(PREFIX + "META-INF/services/" + service)));
+                    }
+                }
+            }
+        } else {
+            for (JarEntry entry : Collections.list(jar.entries())) {
+                String name = entry.getName();
+                if (name.startsWith(PREFIX) && name.endsWith(".classdata") && name.lastIndexOf('/') > PREFIX.length()) {
+                    packages.add(name.substring(PREFIX.length(), name.lastIndexOf('/')).replace('/', '.'));
+                } else if (name.startsWith(PREFIX + "META-INF/services/") && !entry.isDirectory()) {
+                    services.put(name.substring(name.lastIndexOf('/') + 1), providers(entry));
+                }
             }
         }
         ModuleDescriptor.Builder module = ModuleDescriptor.newOpenModule("sticky").packages(packages);

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -42,6 +43,40 @@ class UdpTest {
             Routing.killAWorkerAndAwaitItsReturn(cluster, udpPort, sources, before, UdpTest::exchange);
             assertFalse(cluster.output().contains("BindException"), cluster.output());
         }
+    }
+
+    /**
+     * SO_RCVBUF set before bind is the one of the socket the worker gets
+     * (its slot's, which the master bound), as a plain JVM has it: Linux
+     * doubles the value and clamps it to net.core.rmem_max, so the
+     * expected value is what a plain JVM reports here.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"socket", "channel"})
+    void receiveBufferSetBeforeBindIsTheWorkersSocketsAsWithoutTheAgent(String api) throws Exception {
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> seen = new TreeMap<>();
+        List<InetAddress> sources = Clients.ipv4(8);
+        for (String size : List.of("4096", "1048576")) {
+            int plainPort = JvmPortsTest.freePorts(1);
+            try (Cluster plain = Cluster.withoutAgent(HttpAndUdpApp.class, Integer.toString(plainPort), api, size)) {
+                plain.await(l -> l.equals("udp " + plainPort), 1, Cluster.START);
+                for (InetAddress source : sources) {
+                    expected.put(size + " from " + source.getHostAddress(),
+                            Clients.field(exchange(source, plainPort), "rcvbuf"));
+                }
+            }
+            int udpPort = JvmPortsTest.freePorts(1);
+            try (Cluster cluster = Cluster.withAgent("workers=2", HttpAndUdpApp.class, Integer.toString(udpPort), api,
+                    size)) {
+                cluster.await(l -> l.equals("udp " + udpPort), 2, Cluster.START);
+                for (InetAddress source : sources) {
+                    seen.put(size + " from " + source.getHostAddress(),
+                            Clients.field(exchange(source, udpPort), "rcvbuf"));
+                }
+            }
+        }
+        assertEquals(expected, seen);
     }
 
     /** One datagram from source to the port on loopback, and its answer. */

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -164,20 +167,52 @@ class WorkerTest {
         }
     }
 
-    @Test
-    void receiveBufferSetBeforeBindReachesAcceptedSocketsAsWithoutTheAgent() throws Exception {
-        String size = "65536";
-        String expected;
-        try (Cluster plain = Cluster.withoutAgent(ServerSocketApp.class, "0", size)) {
-            int port = plain.awaitPort(1);
-            expected = Clients.field(Clients.line(Clients.ipv4(1).get(0), port), "rcvbuf");
-        }
-        try (Cluster cluster = Cluster.withAgent("workers=2", ServerSocketApp.class, "0", size)) {
-            int port = cluster.awaitPort(2);
-            for (var source : ServerApisTest.sources()) {
-                assertEquals(expected, Clients.field(Clients.line(source, port), "rcvbuf"), "from " + source);
+    /**
+     * Sizes other than the default, small and large: Linux doubles what is set
+     * and clamps it to net.core.rmem_max, so the expected value is what a
+     * plain JVM reports on the same machine, for every source (IPv4 and
+     * IPv6 on the dual-stack socket), and for the server socket itself.
+     */
+    @EachDispatch
+    void receiveBufferSetBeforeBindReachesAcceptedSocketsAsWithoutTheAgent(String dispatch) throws Exception {
+        assertReceiveBufferAsWithoutTheAgent(dispatch, "before");
+    }
+
+    /**
+     * The same set after bind: with kernel dispatch on each slot's listening
+     * socket, with master dispatch on each accepted socket (the server
+     * socket's descriptor is then sticky's connection to the master).
+     */
+    @EachDispatch
+    void receiveBufferSetAfterBindReachesAcceptedSocketsAsWithoutTheAgent(String dispatch) throws Exception {
+        assertReceiveBufferAsWithoutTheAgent(dispatch, "after");
+    }
+
+    private static void assertReceiveBufferAsWithoutTheAgent(String dispatch, String when) throws Exception {
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> seen = new TreeMap<>();
+        for (String size : List.of("4096", "1048576")) {
+            try (Cluster plain = Cluster.withoutAgent(ServerSocketApp.class, "0", size, when)) {
+                int port = plain.awaitPort(1);
+                expected.put(size + " server", plain.await(l -> l.startsWith("server "), 1, Cluster.START).get(0));
+                for (var source : ServerApisTest.sources()) {
+                    expected.put(size + " from " + source.getHostAddress(),
+                            Clients.field(Clients.line(source, port), "rcvbuf"));
+                }
+            }
+            try (Cluster cluster = Cluster.withAgent("workers=2,dispatch=" + dispatch, ServerSocketApp.class, "0",
+                    size, when)) {
+                int port = cluster.awaitPort(2);
+                // Both workers' lines, once if they are the same.
+                seen.put(size + " server", String.join(" / ",
+                        new TreeSet<>(cluster.await(l -> l.startsWith("server "), 2, Cluster.START))));
+                for (var source : ServerApisTest.sources()) {
+                    seen.put(size + " from " + source.getHostAddress(),
+                            Clients.field(Clients.line(source, port), "rcvbuf"));
+                }
             }
         }
+        assertEquals(expected, seen);
     }
 
     @Test

@@ -96,9 +96,13 @@ final class HookInstaller implements ClassFileTransformer {
         rewrites.put("sun/nio/ch/ServerSocketChannelImpl", table(common,
                 "bind", hook.getMethod("bind", ProtocolFamily.class, fd, InetAddress.class, int.class),
                 UNIX_PREFIX + "bind", hook.getMethod("bindUnix", fd, java.nio.file.Path.class)));
+        // JDK 25's NioSocketImpl sets IP_TOS through Net.setIpSocketOption (JDK 17: setSocketOption), of the same
+        // erased descriptor as the family-taking setSocketOption: the same hook.
         rewrites.put("sun/nio/ch/NioSocketImpl", table(common,
                 "bind", hook.getMethod("bindSocketImpl", fd, InetAddress.class, int.class),
-                "serverSocket", serverSocketHook(hook)));
+                "serverSocket", serverSocketHook(hook),
+                "setIpSocketOption", hook.getMethod("setSocketOption", fd, ProtocolFamily.class, SocketOption.class,
+                        Object.class)));
         rewrites.put("sun/nio/ch/AsynchronousServerSocketChannelImpl", table(common,
                 "bind", hook.getMethod("bindServer", fd, InetAddress.class, int.class)));
         // DatagramChannelImpl calls Net.bind in bindInternal and in repairSocket (JDK 17 and 25).

@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketOption;
+import java.net.StandardSocketOptions;
 import java.nio.file.Path;
 
 /**
@@ -159,6 +160,18 @@ final class JdkNet {
         } catch (Throwable t) {
             throw io(t);
         }
+    }
+
+    /**
+     * The family to give Net's option methods for option on a socket of
+     * family: sun.nio.ch.SocketOptionRegistry keys IP_TOS by family and the
+     * SOL_SOCKET options (SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT) by Net.UNSPEC
+     * only, and Net throws AssertionError("Option not found") for any other
+     * pair (JDK 17 and 25). Null stands for UNSPEC, as the JDK's callers of
+     * these options pass it (NioSocketImpl, ServerSocketChannelImpl).
+     */
+    static ProtocolFamily optionFamily(SocketOption<?> option, ProtocolFamily family) {
+        return option == StandardSocketOptions.IP_TOS ? family : null;
     }
 
     static Object getSocketOption(FileDescriptor fd, ProtocolFamily family, SocketOption<?> name) throws IOException {

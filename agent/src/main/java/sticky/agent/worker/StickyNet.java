@@ -56,7 +56,9 @@ final class StickyNet {
     private final Path control;
     /** What this worker accepts from its slot's sockets (kernel dispatch), for the master's status. */
     private final SlotCounts accepted;
-    private final int defaultReceiveBuffer = defaultReceiveBuffer();
+    /** SO_RCVBUF of a fresh TCP and UDP socket, read as the application's is (see appReceiveBuffer). */
+    private final int defaultStreamReceiveBuffer = defaultReceiveBuffer(Libc.SOCK_STREAM);
+    private final int defaultDatagramReceiveBuffer = defaultReceiveBuffer(Libc.SOCK_DGRAM);
     /** Descriptors NioSocketImpl made for a ServerSocket (Net.serverSocket), by identity. */
     private final Map<FileDescriptor, Boolean> serverDescriptors = Collections.synchronizedMap(new WeakHashMap<>());
     /** Sticky sockets by descriptor identity: descriptor numbers are reused after close. */
@@ -101,7 +103,7 @@ final class StickyNet {
         ProtocolFamily socketFamily = familyOf(fd);
         Map<SocketOption<?>, Object> options = optionsOf(fd, socketFamily);
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
-                addr, port, openBindsOf(false, socketFamily, addr, port), appReceiveBuffer(options),
+                addr, port, openBindsOf(false, socketFamily, addr, port), appReceiveBuffer(options, false),
                 Boolean.TRUE.equals(options.get(StandardSocketOptions.SO_REUSEPORT)), false, "");
         bindThroughMaster(request, fd, socketFamily, options, "server socket");
     }
@@ -131,7 +133,8 @@ final class StickyNet {
             return;
         }
         BindRequest request = new BindRequest(worker, secret, socketFamily == StandardProtocolFamily.INET ? 4 : 6,
-                addr, port, openBindsOf(true, socketFamily, addr, port), appReceiveBuffer(options), false, true, "");
+                addr, port, openBindsOf(true, socketFamily, addr, port), appReceiveBuffer(options, true), false, true,
+                "");
         bindThroughMaster(request, fd, socketFamily, options, "UDP socket");
     }
 
@@ -259,9 +262,7 @@ final class StickyNet {
         Map<SocketOption<?>, Object> options = new HashMap<>();
         for (SocketOption<?> option : OPTIONS_AT_BIND) {
             try {
-                // sun.nio.ch.Net reads SO_REUSEPORT only without a family (JDK 17 and 25).
-                ProtocolFamily key = option == StandardSocketOptions.SO_REUSEPORT ? null : family;
-                options.put(option, JdkNet.getSocketOption(fd, key, option));
+                options.put(option, JdkNet.getSocketOption(fd, JdkNet.optionFamily(option, family), option));
             } catch (IOException | RuntimeException | AssertionError unsupported) {
                 // not every option exists on every platform and family (Net asserts "Option not found")
             }
@@ -270,24 +271,34 @@ final class StickyNet {
     }
 
     /**
-     * SO_RCVBUF as the application set it before bind, or 0. Linux reports twice
-     * the value set (kernel bookkeeping), and the untouched default as it is.
+     * SO_RCVBUF as the application set it before bind, for the master to set
+     * on its sockets before it binds them (so that accepted sockets inherit
+     * it, and the window scale chosen at SYN time fits it, as without sticky),
+     * or 0 if it was left as a fresh socket has it: setting even the default
+     * would lock the buffer's size and turn off the kernel's autotuning.
+     * Linux keeps (and getsockopt reports) twice the value set, but the JDK
+     * halves SO_RCVBUF read without a family (Net.getIntOption0 with
+     * mayNeedConversion, then NET_GetSockOpt; JDK 17 and 25): what optionsOf
+     * read is the value the application set, which the master sets as it is.
      */
-    private int appReceiveBuffer(Map<SocketOption<?>, Object> options) {
+    private int appReceiveBuffer(Map<SocketOption<?>, Object> options, boolean datagram) {
         Object value = options.get(StandardSocketOptions.SO_RCVBUF);
-        if (!(value instanceof Integer size) || size == defaultReceiveBuffer) {
-            return 0;
-        }
-        return size / 2;
+        int fresh = datagram ? defaultDatagramReceiveBuffer : defaultStreamReceiveBuffer;
+        return value instanceof Integer size && size != fresh ? size : 0;
     }
 
-    private static int defaultReceiveBuffer() {
-        int fd = Libc.socket(Libc.AF_INET6, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+    /** SO_RCVBUF of a fresh socket of type (SOCK_STREAM, SOCK_DGRAM), read through the JDK as optionsOf reads it. */
+    private static int defaultReceiveBuffer(int type) {
+        int fd = Libc.socket(Libc.AF_INET6, type | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            fd = Libc.socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+            fd = Libc.socket(Libc.AF_INET, type | Libc.SOCK_CLOEXEC, 0);
         }
         try {
-            return Libc.getIntOption(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF);
+            FileDescriptor descriptor = new FileDescriptor();
+            JdkNet.setFdVal(descriptor, fd);
+            return (Integer) JdkNet.getSocketOption(descriptor, null, StandardSocketOptions.SO_RCVBUF);
+        } catch (IOException e) {
+            return -1; // then any value the application's socket has is passed on
         } finally {
             Libc.close(fd);
         }

@@ -120,7 +120,8 @@ final class StickySocket {
             throw new SocketException("sticky: bad handoff from the master: " + e.getMessage());
         }
         for (Map.Entry<SocketOption<?>, Object> option : forAccepted.entrySet()) {
-            JdkNet.setSocketOption(newfd, family, option.getKey(), option.getValue());
+            JdkNet.setSocketOption(newfd, JdkNet.optionFamily(option.getKey(), family), option.getKey(),
+                    option.getValue());
         }
         return 1;
     }
