@@ -53,14 +53,8 @@ class BusyMachineTest {
 
             InetAddress client = InetAddress.getByName("127.0.0.9");
             long owner = Long.parseLong(Clients.field(Clients.http(client, port), "pid"));
-            List<Socket> held = new ArrayList<>();
+            List<Socket> held = Clients.holdOpen(client, port, 3);
             try {
-                for (int i = 0; i < 3; i++) {
-                    Socket s = Clients.connect(client, port);
-                    s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    s.getInputStream().read(); // answered: the server holds it open now
-                    held.add(s);
-                }
                 long master = cluster.process().pid();
                 scrape(metricsPort); // the first scrape loads what every later one uses
                 long before = rssKb(master);

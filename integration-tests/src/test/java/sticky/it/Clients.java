@@ -69,6 +69,18 @@ final class Clients {
         });
     }
 
+    /** n keep-alive connections from source, each answered once and held open (the server keeps them). */
+    static List<Socket> holdOpen(InetAddress source, int port, int n) throws IOException {
+        List<Socket> held = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Socket s = connect(source, port);
+            held.add(s);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getInputStream().read(); // answered: the server holds it open now
+        }
+        return held;
+    }
+
     static Socket connect(InetAddress source, int port) throws IOException {
         Socket socket = new Socket();
         socket.setSoTimeout(20_000);

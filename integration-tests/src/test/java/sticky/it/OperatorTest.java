@@ -81,14 +81,8 @@ class OperatorTest {
 
             // Three keep-alive connections held open from one client: its worker shows them.
             InetAddress client = ServerApisTest.sources().get(0);
-            List<Socket> held = new ArrayList<>();
+            List<Socket> held = Clients.holdOpen(client, port, 3);
             try {
-                for (int i = 0; i < 3; i++) {
-                    Socket s = Clients.connect(client, port);
-                    s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    s.getInputStream().read(); // answered: the server holds it open now
-                    held.add(s);
-                }
                 Run json = cli("status", "--json", pid);
                 assertEquals(0, json.code(), json.output());
                 MasterStatus status = MasterStatus.parse(json.output());

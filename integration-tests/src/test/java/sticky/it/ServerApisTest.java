@@ -18,7 +18,7 @@ import org.junit.jupiter.api.condition.EnabledForJreRange;
 import org.junit.jupiter.api.condition.JRE;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import sticky.it.apps.AsyncChannelApp;
 import sticky.it.apps.ChannelApp;
 import sticky.it.apps.HttpServerApp;
@@ -38,8 +38,14 @@ import sticky.it.apps.VirtualThreadApp;
  */
 @Timeout(180)
 @ParameterizedClass(name = "classes {0}")
-@ValueSource(strings = {"rewritten", "cached"})
+@MethodSource("modes")
 class ServerApisTest {
+    /** Both, or the one the system property sticky.test.classes names (the emulated aarch64 run: cached). */
+    static List<String> modes() {
+        String only = System.getProperty("sticky.test.classes");
+        return only == null || only.isEmpty() ? List.of("rewritten", "cached") : List.of(only);
+    }
+
     @Parameter
     String classes;
     /** The cached mode's TMPDIR, with a cache in it (made by a first cluster). */
