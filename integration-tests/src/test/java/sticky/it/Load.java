@@ -28,10 +28,13 @@ final class Load implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
     private final Map<InetAddress, Set<String>> pids = new ConcurrentHashMap<>();
+    /** The churn sources: one request at a time each. */
+    private final List<InetAddress> sources;
     private volatile boolean running = true;
 
     Load(int port, List<InetAddress> churnSources, List<InetAddress> keepAliveSources) {
         this.port = port;
+        this.sources = List.copyOf(churnSources);
         churnSources.forEach(s -> start("churn-" + s.getHostAddress(), () -> churn(s)));
         keepAliveSources.forEach(s -> start("keepalive-" + s.getHostAddress(), () -> keepAlive(s)));
     }
@@ -54,6 +57,23 @@ final class Load implements AutoCloseable {
     /** The worker pids each source was served by. */
     Map<InetAddress, Set<String>> pids() {
         return pids;
+    }
+
+    /**
+     * Waits until every source has been served by one of these workers: each
+     * source's requests are sequential, so whatever it had in flight before
+     * (a request lost to a kill, say) has then ended, failures included.
+     */
+    void awaitEverySourceServedBy(Set<Long> workers, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!sources.stream().allMatch(s -> pids.getOrDefault(s, Set.of()).stream()
+                .anyMatch(pid -> workers.contains(Long.parseLong(pid))))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not every source was served by " + workers + " within " + timeout + ": "
+                        + pids + ", failures " + failures());
+            }
+            Thread.sleep(10);
+        }
     }
 
     private void served(InetAddress source, String body) {

@@ -212,13 +212,16 @@ class UpgradeFaultsTest {
                 MasterStatus took = MasterStatus.await(newMaster, s -> s.upgrade().state().equals("took-over"),
                         Cluster.START);
                 assertTrue(took.upgrade().why().contains("went away before it handed over"), took.upgrade().toString());
-                long failedAtTheKill = load.failures().size();
                 Map<Long, Integer> newWorkers = slotsByPid(newMaster);
+                // Every loss to the kill has surfaced once each client has been answered by a new worker.
+                load.awaitEverySourceServedBy(newWorkers.keySet(), Cluster.START);
+                long failedAtTheKill = load.failures().size();
                 awaitRequests(load, load.requests() + 300);
                 load.close();
                 System.out.printf("old master killed after the hand-over (dispatch=%s): %d of %d requests failed%n",
                         dispatch, failedAtTheKill, load.requests() + failedAtTheKill);
-                // What a client loses to a kill -9: requests in flight on the old workers (they exit with their master).
+                // What a client loses to a kill -9: its request in flight on (or queued for) the old workers, which
+                // exit with their master; one at most per client.
                 assertTrue(failedAtTheKill <= sources.size(), load.failures().toString());
                 assertEquals(failedAtTheKill, load.failures().size(), "nothing failed once the new master took over");
                 String reply = Clients.http(sources.get(0), ports.get(1));
