@@ -282,7 +282,7 @@ public record Options(int workers, String log, long shutdownTimeoutMs, InetSocke
                 out.append("\\r");
             } else if (c == '\t') {
                 out.append("\\t");
-            } else if (c < 0x20 || c == 0x7f) {
+            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') { // C0, DEL, C1 (NEL), separators
                 out.append(String.format("\\u%04x", (int) c));
             } else {
                 out.append(c);
