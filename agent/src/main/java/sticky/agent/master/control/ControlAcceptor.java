@@ -94,8 +94,9 @@ final class ControlAcceptor {
                         spoken.add(s.fd());
                     } else if (now - s.deadline() >= 0) {
                         it.remove();
-                        UnixSocket.close(s.fd());
+                        // Counted before the hang-up, so that whoever sees the hang-up sees the count.
                         refusals.refused("from pid " + s.pid() + ": it said nothing within " + firstMessageMs + " ms");
+                        UnixSocket.close(s.fd());
                     }
                 }
                 spoken.forEach(this::handOff);
@@ -127,20 +128,20 @@ final class ControlAcceptor {
         try {
             peer = UnixSocket.peer(connection);
         } catch (IOException e) {
-            UnixSocket.close(connection);
             refusals.refused("(" + e.getMessage() + ")");
+            UnixSocket.close(connection);
             return;
         }
         if (peer.uid() != uid) {
-            UnixSocket.close(connection);
             refusals.refused("from pid " + peer.pid() + ": user " + peer.uid() + " is not the master's");
+            UnixSocket.close(connection);
             return;
         }
         if (silent.size() == MAX_SILENT) {
             Silent oldest = silent.remove(0);
-            UnixSocket.close(oldest.fd());
             refusals.refused("from pid " + oldest.pid() + ": " + MAX_SILENT + " connections waited to say something, "
                     + "and it was the oldest");
+            UnixSocket.close(oldest.fd());
         }
         silent.add(new Silent(connection, peer.pid(), now + firstMessageMs * 1_000_000));
     }
@@ -151,8 +152,8 @@ final class ControlAcceptor {
             Thread t = threads.newThread(() -> serve.accept(connection));
             t.start();
         } catch (OutOfMemoryError | RuntimeException e) { // "unable to create native thread": ulimit -u, say
-            UnixSocket.close(connection);
             refusals.refused("(no thread could be created for it: " + e + ")");
+            UnixSocket.close(connection);
         }
     }
 }
