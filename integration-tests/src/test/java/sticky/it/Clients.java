@@ -48,11 +48,20 @@ final class Clients {
             OutputStream out = socket.getOutputStream();
             out.write(("GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            String response = new String(readAll(socket.getInputStream()), StandardCharsets.UTF_8);
+            byte[] bytes = readAll(socket.getInputStream());
+            String response = new String(bytes, StandardCharsets.ISO_8859_1);
             if (!response.startsWith("HTTP/1.1 200") && !response.startsWith("HTTP/1.0 200")) {
                 throw new IOException("unexpected response: " + response);
             }
-            return response.substring(response.indexOf("\r\n\r\n") + 4).trim();
+            int bodyAt = response.indexOf("\r\n\r\n") + 4;
+            // A client sees an answer cut short (its server died in the middle) as a failure, not as an answer.
+            for (String line : response.substring(0, Math.max(bodyAt, 0)).split("\r\n")) {
+                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")
+                        && bytes.length - bodyAt < Long.parseLong(line.substring(15).trim())) {
+                    throw new IOException("answer cut short: " + response);
+                }
+            }
+            return new String(bytes, bodyAt, bytes.length - bodyAt, StandardCharsets.UTF_8).trim();
         }
     }
 

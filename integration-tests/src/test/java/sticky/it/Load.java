@@ -76,7 +76,10 @@ final class Load implements AutoCloseable {
         }
     }
 
-    private void served(InetAddress source, String body) {
+    private void served(InetAddress source, String body) throws IOException {
+        if (!(" " + body).contains(" pid=")) {
+            throw new IOException("an answer without the worker's pid: '" + body + "'"); // a failure, not a dead thread
+        }
         requests.incrementAndGet();
         pids.computeIfAbsent(source, s -> ConcurrentHashMap.newKeySet()).add(Clients.field(body, "pid"));
     }
