@@ -55,11 +55,8 @@ final class Clients {
             }
             int bodyAt = response.indexOf("\r\n\r\n") + 4;
             // A client sees an answer cut short (its server died in the middle) as a failure, not as an answer.
-            for (String line : response.substring(0, Math.max(bodyAt, 0)).split("\r\n")) {
-                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")
-                        && bytes.length - bodyAt < Long.parseLong(line.substring(15).trim())) {
-                    throw new IOException("answer cut short: " + response);
-                }
+            if (bytes.length - bodyAt < contentLength(response.substring(0, bodyAt))) {
+                throw new IOException("answer cut short: " + response);
             }
             return new String(bytes, bodyAt, bytes.length - bodyAt, StandardCharsets.UTF_8).trim();
         }
@@ -107,6 +104,17 @@ final class Clients {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         in.transferTo(bytes);
         return bytes.toByteArray();
+    }
+
+    /** A response head's Content-Length, or -1 without one. */
+    static int contentLength(String head) {
+        int length = -1;
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return length;
     }
 
     /** The value of key in a reply line such as "pid=12 peer=127.0.0.3 port=40000 rcvbuf=0". */

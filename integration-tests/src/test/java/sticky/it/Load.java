@@ -153,12 +153,7 @@ final class Load implements AutoCloseable {
         if (!head.toString().startsWith("HTTP/1.1 200")) {
             throw new IOException("unexpected answer: " + head);
         }
-        int length = -1;
-        for (String line : head.toString().split("\r\n")) {
-            if (line.toLowerCase().startsWith("content-length:")) {
-                length = Integer.parseInt(line.substring(15).trim());
-            }
-        }
+        int length = Clients.contentLength(head.toString());
         byte[] body = in.readNBytes(length);
         if (body.length != length) {
             throw new IOException("connection closed in the middle of a body");

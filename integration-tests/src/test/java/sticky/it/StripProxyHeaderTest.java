@@ -201,12 +201,7 @@ class StripProxyHeaderTest {
         }
         String text = head.toString(StandardCharsets.ISO_8859_1);
         assertTrue(text.startsWith("HTTP/1.1 200"), text);
-        int length = -1;
-        for (String header : text.split("\r\n")) {
-            if (header.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-                length = Integer.parseInt(header.substring(15).trim());
-            }
-        }
+        int length = Clients.contentLength(text);
         assertTrue(length >= 0, "no Content-Length: " + text);
         byte[] body = new byte[length];
         in.readFully(body);

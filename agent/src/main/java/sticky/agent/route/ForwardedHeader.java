@@ -53,7 +53,8 @@ public final class ForwardedHeader {
         return Verdict.client(choose(entries));
     }
 
-    private static int headEnd(byte[] b, int length) {
+    /** Where the first length bytes' request head ends (its blank line begins), or -1. */
+    static int headEnd(byte[] b, int length) {
         for (int i = 0; i + 3 < length; i++) {
             if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
                 return i;
