@@ -43,8 +43,10 @@ public final class ForwardedHeader {
         }
         List<String> entries = new ArrayList<>();
         for (int i = 1; i < lines.length; i++) {
+            // The name is the exact token before the colon: RFC 9112 section 5.1 lets no
+            // whitespace in, and a line that starts with whitespace continues the one above.
             int colon = lines[i].indexOf(':');
-            if (colon > 0 && lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT).equals(name)) {
+            if (colon > 0 && lines[i].substring(0, colon).toLowerCase(Locale.ROOT).equals(name)) {
                 for (String entry : lines[i].substring(colon + 1).split(",")) {
                     entries.add(entry.strip());
                 }

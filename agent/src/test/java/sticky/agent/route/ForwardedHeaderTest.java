@@ -41,6 +41,15 @@ class ForwardedHeaderTest {
     }
 
     @Test
+    void theNameIsTheExactTokenBeforeTheColon() {
+        assertArrayEquals(ip("203.0.113.7"), parse(XFF, request("X-Forwarded-For:203.0.113.7")).client());
+        // RFC 9112 section 5.1: no whitespace between name and colon (servers answer 400), and a
+        // line that starts with whitespace continues the line above (obs-fold): neither is the header.
+        assertEquals(Verdict.PEER, parse(XFF, request("X-Forwarded-For :203.0.113.7")));
+        assertEquals(Verdict.PEER, parse(XFF, request("User-Agent: a", " X-Forwarded-For: 203.0.113.7")));
+    }
+
+    @Test
     void forwardedAndOtherHeaders() {
         ForwardedHeader forwarded = new ForwardedHeader("Forwarded", PROXIES);
         assertArrayEquals(ip("192.0.2.60"),

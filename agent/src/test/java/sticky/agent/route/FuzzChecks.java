@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import sticky.agent.common.IpAddresses;
 
 /** What every verdict of the fuzz targets must be, whatever the input. */
@@ -35,17 +37,25 @@ final class FuzzChecks {
     }
 
     /**
-     * Whether some address literal in the text reads as address: a run of the
-     * characters literals are made of, or such a run up to its last ':' (an
-     * IPv4 address with a port).
+     * Whether some address literal in the text reads as address: a part of a
+     * run of the characters literals are made of, from the run's start or a
+     * ':' to the run's end or a ':' ("For:1.2.3.4:80" holds 1.2.3.4 after the
+     * header's colon, before the port's).
      */
     static boolean isWrittenIn(byte[] text, byte[] address) {
         String s = new String(text, StandardCharsets.ISO_8859_1);
         for (String run : s.split("[^0-9A-Fa-f:.]+")) {
-            int colon = run.lastIndexOf(':');
-            if (Arrays.equals(Addresses.parse(run), address)
-                    || colon > 0 && Arrays.equals(Addresses.parse(run.substring(0, colon)), address)) {
-                return true;
+            List<Integer> cuts = new ArrayList<>(List.of(-1)); // where a part may begin (after) or end
+            for (int i = run.indexOf(':'); i >= 0; i = run.indexOf(':', i + 1)) {
+                cuts.add(i);
+            }
+            cuts.add(run.length());
+            for (int i = 0; i < cuts.size(); i++) {
+                for (int j = i + 1; j < cuts.size(); j++) {
+                    if (Arrays.equals(Addresses.parse(run.substring(cuts.get(i) + 1, cuts.get(j))), address)) {
+                        return true;
+                    }
+                }
             }
         }
         return false;
