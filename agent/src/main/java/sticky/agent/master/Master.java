@@ -1,13 +1,12 @@
 package sticky.agent.master;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -17,8 +16,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import sticky.agent.common.ControlPaths;
-import sticky.agent.common.Environment;
 import sticky.agent.common.SlotCounts;
+import sticky.agent.jvm.Heap;
 import sticky.agent.jvm.JdkAccess;
 import sticky.agent.jvm.Logs;
 import sticky.agent.master.control.ControlDirectory;
@@ -47,10 +46,9 @@ import sticky.agent.master.ops.Operations;
 import sticky.agent.master.ops.Signals;
 import sticky.agent.master.ops.SystemdNotifier;
 import sticky.agent.master.spawn.ClassDataArchive;
-import sticky.agent.master.spawn.MemoryShare;
 import sticky.agent.master.spawn.ProcessSpawner;
-import sticky.agent.master.spawn.ProcessorShare;
 import sticky.agent.master.spawn.WorkerCommand;
+import sticky.agent.master.spawn.WorkerProcess;
 import sticky.agent.master.upgrade.Predecessor;
 import sticky.agent.master.upgrade.Successor;
 import sticky.agent.master.upgrade.UpgradeState;
@@ -125,8 +123,9 @@ public final class Master implements Operations {
         accepted = SlotCounts.create(directory.resolve(SlotCounts.FILE), Options.MAX_WORKERS);
         List<String> command = WorkerCommand.ofThisProcess();
         classData = ClassDataArchive.of(options.cds(), command, directory.getParent());
-        ProcessSpawner spawner = new ProcessSpawner((slot, generation) -> workerProcess(command, socket, slot,
-                generation), classData::started, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
+        WorkerProcess process = new WorkerProcess(command, socket, secret, options, classData);
+        ProcessSpawner spawner = new ProcessSpawner((slot, generation) -> process.builder(slot, generation,
+                lifecycle.count().asked()), classData::started, (pid, code) -> loop.post(() -> lifecycle.exited(pid, code)));
         SystemdNotify notify = SystemdNotify.fromEnvironment();
         SystemdNotifier systemd = notify == null ? null : new SystemdNotifier(notify,
                 () -> lifecycle.count().routed() + " workers serving on " + String.join(", ", listeners.names()),
@@ -191,43 +190,13 @@ public final class Master implements Operations {
             health = new HealthCheck(options.health(), options.watchdogMs(), proxyHeader, loop, lifecycle, listeners);
             loop.post(health::start);
         }
-        giveBackHeap();
+        Heap.giveBackUnused();
         try {
             return (Integer) (predecessor == null ? lifecycle.end()
                     : CompletableFuture.anyOf(lifecycle.end(), predecessor.failed())).get();
         } catch (ExecutionException e) {
             return 1;
         }
-    }
-
-    /**
-     * The command of slot's worker of generation, sized for its share of the
-     * machine among the workers asked for now; odd and even generations get
-     * different JDWP and JMX ports, so that a replacement never takes the
-     * ports of the process it replaces. On the loop.
-     */
-    private ProcessBuilder workerProcess(List<String> command, Path socket, int slot, int generation) {
-        int id = slot + 1;
-        int count = lifecycle.count().asked();
-        ClassDataArchive.ForWorker cds = classData.next();
-        List<String> options = concat(concat(ProcessorShare.jvmOptions(this.options.cpus(), count),
-                MemoryShare.jvmOptions(this.options.shareMemory(), count)), cds.jvmOptions());
-        ProcessBuilder builder = new ProcessBuilder(WorkerCommand.withJvmOptions(
-                WorkerCommand.forWorker(command, id, generation % 2 == 0), options));
-        builder.inheritIO();
-        Map<String, String> env = builder.environment();
-        env.putAll(cds.environment());
-        env.put(Environment.WORKER_ID, Integer.toString(id));
-        env.put(Environment.CONTROL, socket.toString());
-        env.put(Environment.SECRET, secret);
-        env.remove(Environment.UPGRADE); // a new master's: the old master's control socket and secret are not a worker's
-        env.remove(Environment.UPGRADE_SECRET);
-        env.remove(Environment.UPGRADE_WORKERS);
-        env.remove("NOTIFY_SOCKET"); // the master speaks to systemd; an application that notifies by itself would confuse it
-        env.remove("LISTEN_PID"); // sockets the service manager passed in are the master's (and the JDK closes them)
-        env.remove("LISTEN_FDS");
-        env.remove("LISTEN_FDNAMES");
-        return builder;
     }
 
     /** Not the master's lock: the loop stops the metrics at an upgrade while a stop may hold that lock and wait for the loop. */
@@ -304,12 +273,6 @@ public final class Master implements Operations {
         new Thread(() -> System.exit(0), "sticky-stop").start(); // runs the graceful stop hook
     }
 
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> both = new ArrayList<>(a);
-        both.addAll(b);
-        return both;
-    }
-
     /** What status reads of the loop's state, in one ask. */
     private record Seen(List<Listener.View> listeners, Set<Integer> ports, List<SlotView> slots,
             ReloadOutcome reload, Count count) {}
@@ -327,7 +290,7 @@ public final class Master implements Operations {
                 seen.ports());
         List<ClusterStatus.Worker> workers = new ArrayList<>();
         for (SlotView v : seen.slots()) {
-            Map<String, Integer> replacements = new java.util.LinkedHashMap<>();
+            Map<String, Integer> replacements = new LinkedHashMap<>();
             v.replacements().forEach((reason, count) -> replacements.put(reason.label(), count));
             workers.add(new ClusterStatus.Worker(v.slot() + 1, v.pid(), v.state(), v.generation(), v.uptimeMs(),
                     v.restarts(), listeners.dispatched(v.slot()) + accepted.acceptedBy(v.slot()),
@@ -338,7 +301,8 @@ public final class Master implements Operations {
         UpgradeState upgrade = predecessor != null ? predecessor.state() : successor.state();
         return new ClusterStatus(ProcessHandle.current().pid(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), options.shutdownTimeoutMs(),
-                seen.count().asked(), seen.count().routed(), seen.count().failure(), seen.listeners().stream().map(l -> new ClusterStatus.Listener(l.name(), l.dispatch(), l.liveWorkers()))
+                seen.count().asked(), seen.count().routed(), seen.count().failure(),
+                seen.listeners().stream().map(l -> new ClusterStatus.Listener(l.name(), l.dispatch(), l.liveWorkers()))
                         .toList(), workers,
                 new ClusterStatus.Outcome(seen.reload().state(), seen.reload().why(), 0),
                 new ClusterStatus.Outcome(upgrade.state(), upgrade.why(), upgrade.master()),
@@ -400,26 +364,6 @@ public final class Master implements Operations {
         } finally {
             loop.shutdown();
         }
-    }
-
-    /**
-     * Gives back the heap the master does not use. It runs no application
-     * code and allocates little, but starts with the application's heap
-     * settings: on a large machine HotSpot commits an initial heap of 1/64 of
-     * memory, and G1's bookkeeping grows with it. Lowering MaxHeapFreeRatio
-     * (a manageable flag, JDK 17 and 25) and collecting once lets the heap
-     * shrink towards MinHeapSize; the application's own -Xms still holds.
-     */
-    private static void giveBackHeap() {
-        try {
-            HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            hotspot.setVMOption("MinHeapFreeRatio", "10");
-            hotspot.setVMOption("MaxHeapFreeRatio", "20");
-        } catch (RuntimeException notHotSpot) {
-            log.debug("heap free ratios left as they are: {}", notHotSpot.toString());
-            return;
-        }
-        System.gc();
     }
 
     private static String newSecret() {

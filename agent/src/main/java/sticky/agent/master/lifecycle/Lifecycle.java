@@ -20,8 +20,8 @@ import sticky.agent.options.Options;
  * other, to start or end a process: {@link Respawn} (crashes),
  * {@link Replacement} (a new process for a serving one), {@link RollingRestart},
  * {@link Scaling} (the count of slots), {@link Recycling} (max-memory,
- * max-lifetime), {@link Watchdog} (hangs) and {@link Departure} (a process
- * that leaves). Slots are 0-based; ids
+ * max-lifetime), {@link Watchdog} (hangs), {@link Departure} (a process
+ * that leaves) and {@link AllServing} (the listeners told when every slot serves). Slots are 0-based; ids
  * (slot + 1) appear only in logs and status.
  */
 public final class Lifecycle {
@@ -47,8 +47,7 @@ public final class Lifecycle {
     private final Scaling scaling;
     private final Recycling recycling;
     private final Watchdog watchdog;
-    /** Every slot has served once: the listeners have been told. */
-    private boolean announced;
+    private final AllServing allServing;
     private final CompletableFuture<Integer> end = new CompletableFuture<>();
     private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
     private boolean stopping;
@@ -59,8 +58,6 @@ public final class Lifecycle {
     private boolean handedOver;
     /** This master was started by an upgrade and has not taken over yet: the old one serves. */
     private boolean joining;
-    /** The same, every worker serving but not yet on every listener the old master serves: said once. */
-    private boolean waitingForBinds;
 
     public Lifecycle(int slots, Spawner spawner, Routing routing, Drain drain, Timers timers, long shutdownTimeoutMs) {
         this(slots, spawner, routing, drain, timers, shutdownTimeoutMs, Parts.none(timers));
@@ -79,6 +76,7 @@ public final class Lifecycle {
         this.replacement = new Replacement(table, routing, timers, departure, this::serving, this::replacementEnded);
         this.rollingRestart = new RollingRestart(listeners, table.slots, s -> replacement.start(s, Reason.RELOAD));
         this.scaling = new Scaling(table, routing, timers, departure, listeners, slots, this::serving);
+        this.allServing = new AllServing(table, routing, listeners);
     }
 
     /** Completes when the cluster ends by itself: 0 when every worker finished with 0, 1 when it gave up. */
@@ -212,18 +210,7 @@ public final class Lifecycle {
             w.phase = Phase.SERVING;
         }
         slot.startFailures = 0;
-        if (!announced && table.allServed(scaling.routed())) {
-            // In a new master, every slot's worker must have bound what the old master serves too.
-            if (table.slots.subList(0, scaling.routed()).stream()
-                    .allMatch(s -> s.finished || routing.bindsAdopted(s.current.pid()))) {
-                announced = true;
-                tell(LifecycleListener::allServing);
-            } else if (!waitingForBinds) {
-                waitingForBinds = true;
-                log.info("upgrade: every worker serves; the take-over waits until each has bound every listener "
-                        + "the old master serves");
-            }
-        }
+        allServing.check(scaling.routed());
         scaling.recheck();
     }
 

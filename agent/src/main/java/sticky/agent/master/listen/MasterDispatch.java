@@ -31,7 +31,7 @@ import sticky.agent.unix.Sockaddr;
  * at all, or {@link HandoffQueue#LIMIT} connections waiting, it stops
  * accepting and connections wait in the kernel's backlog. The accept thread
  * reads only an immutable snapshot of the live slots, which {@link #steer}
- * replaces whole.
+ * replaces whole; where it is (accepting, waiting, paused) is its {@link AcceptGate}.
  */
 final class MasterDispatch implements Dispatch {
     private static final Logger log = Logs.get();
@@ -48,16 +48,6 @@ final class MasterDispatch implements Dispatch {
     /** The live slots: each slot's channel (null: no live worker) and where its clients go. */
     private record Live(HandoffChannel[] channels, int[] target) {}
 
-    /**
-     * Where the accept thread is, or is asked to be; changed under this
-     * object's lock. ACCEPTING: in accept4, or about to be. WAITING: outside
-     * accept4, until a worker is live or a slow one has taken what waits for
-     * it. PAUSING: asked to stop accepting for an upgrade's other master,
-     * maybe still in accept4; PAUSED: outside it, until {@link #resume}.
-     * CLOSING: asked to stop for good; the thread ends.
-     */
-    private enum State { ACCEPTING, WAITING, PAUSING, PAUSED, CLOSING }
-
     private final ListeningSocket listening;
     private final int fd;
     private final InetSocketAddress local;
@@ -72,7 +62,7 @@ final class MasterDispatch implements Dispatch {
     /** Each route's channel, by the worker end's descriptor number; on the master's loop only. */
     private final Map<Integer, HandoffChannel> channels = new HashMap<>();
     private volatile Live live;
-    private volatile State state;
+    private final AcceptGate gate;
 
     MasterDispatch(ListeningSocket listening, AtomicLongArray dispatched, Router router) {
         this(listening, dispatched, router, false);
@@ -81,7 +71,7 @@ final class MasterDispatch implements Dispatch {
     /** paused: an old master's socket, accepted from once this master takes over ({@link #resume}). */
     MasterDispatch(ListeningSocket listening, AtomicLongArray dispatched, Router router, boolean paused) {
         this.listening = listening;
-        this.state = paused ? State.PAUSED : State.WAITING;
+        this.gate = new AcceptGate(paused);
         this.fd = listening.fd;
         this.local = listening.local;
         this.dispatched = dispatched;
@@ -130,10 +120,8 @@ final class MasterDispatch implements Dispatch {
             bySlot[i] = routes[i] == null ? null : channels.get(routes[i].workerEnd);
             alive[i] = bySlot[i] != null;
         }
-        synchronized (this) {
-            live = new Live(bySlot, NextLive.targets(alive));
-            notifyAll(); // the accept thread may be waiting for a live worker
-        }
+        live = new Live(bySlot, NextLive.targets(alive));
+        gate.changed(); // the accept thread may be waiting for a live worker
     }
 
     @Override
@@ -180,14 +168,9 @@ final class MasterDispatch implements Dispatch {
 
     @Override
     public void stopAccepting() {
-        boolean inAccept;
-        synchronized (this) {
-            if (state == State.CLOSING) {
-                return; // never twice: the descriptor number may belong to another socket by now
-            }
-            inAccept = state == State.ACCEPTING || state == State.PAUSING;
-            state = State.CLOSING;
-            notifyAll();
+        Boolean inAccept = gate.close();
+        if (inAccept == null) {
+            return; // never twice: the descriptor number may belong to another socket by now
         }
         if (inAccept) {
             wakeAcceptor();
@@ -207,19 +190,7 @@ final class MasterDispatch implements Dispatch {
 
     /** Wakes the accept thread out of accept4 (see {@link ListeningSocket#wakeAccept}) and waits until it is out. */
     private void wakeAcceptor() {
-        listening.wakeAccept(() -> awaitOutOfAccept(1000));
-    }
-
-    private synchronized void awaitOutOfAccept(long ms) {
-        long deadline = System.nanoTime() + ms * 1_000_000;
-        try {
-            while ((state == State.ACCEPTING || state == State.PAUSING) && acceptor.isAlive()
-                    && System.nanoTime() < deadline) {
-                wait(10);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        listening.wakeAccept(() -> gate.awaitOutOfAccept(acceptor, 1000));
     }
 
     @Override
@@ -231,26 +202,14 @@ final class MasterDispatch implements Dispatch {
     /** The accept thread leaves accept4 and waits; the socket stays as it is, for the new master. */
     @Override
     public void handedOver() {
-        boolean inAccept;
-        synchronized (this) {
-            if (state == State.CLOSING) {
-                return;
-            }
-            inAccept = state == State.ACCEPTING;
-            state = inAccept ? State.PAUSING : State.PAUSED;
-            notifyAll();
-        }
-        if (inAccept) {
+        if (gate.pause()) {
             wakeAcceptor();
         }
     }
 
     @Override
-    public synchronized void resume() {
-        if (state == State.PAUSING || state == State.PAUSED) {
-            state = State.WAITING;
-            notifyAll();
-        }
+    public void resume() {
+        gate.resume();
     }
 
     @Override
@@ -270,32 +229,19 @@ final class MasterDispatch implements Dispatch {
         return target.length > 0 && target[0] >= 0;
     }
 
-    private synchronized void roomMade() {
-        notifyAll();
+    private void roomMade() {
+        gate.changed();
     }
 
-    /**
-     * Called before every accept: waits while paused, no worker is live or
-     * the handoff queue is full; a plain loop, no allocation while none of
-     * these. False once the listener closes.
-     */
-    private synchronized boolean awaitRoom() throws InterruptedException {
-        while (state != State.CLOSING) {
-            boolean paused = state == State.PAUSING || state == State.PAUSED;
-            if (!paused && anyLive() && !waiting.full()) {
-                state = State.ACCEPTING;
-                return true;
-            }
-            state = paused ? State.PAUSED : State.WAITING;
-            notifyAll(); // handedOver and stopAccepting may wait for the thread to be out of accept4
-            if (!paused && anyLive() && System.nanoTime() - saidFull >= SAY_FULL_EVERY_NS) {
+    /** Before every accept: waits while paused, no worker is live or the handoff queue is full. False once closed. */
+    private boolean awaitRoom() throws InterruptedException {
+        return gate.awaitOpen(() -> anyLive() && !waiting.full(), () -> {
+            if (anyLive() && System.nanoTime() - saidFull >= SAY_FULL_EVERY_NS) {
                 saidFull = System.nanoTime();
                 log.warn("{} connections to {} wait in the master for workers slow to take them; "
                         + "accepting no more until they do (new ones wait in the kernel's backlog)", waiting.count(), local);
             }
-            wait(); // steer, stopAccepting, resume, and the queue's thread as it hands connections on, notify
-        }
-        return false;
+        });
     }
 
     /**
@@ -314,7 +260,7 @@ final class MasterDispatch implements Dispatch {
                 int client = Libc.accept4(fd, sockaddr, length, Libc.SOCK_CLOEXEC);
                 if (client < 0) {
                     int errno = Libc.errno();
-                    if (state == State.CLOSING) {
+                    if (gate.closing()) {
                         return;
                     }
                     if (errno == Libc.EINTR || errno == Libc.ECONNABORTED) {
@@ -334,7 +280,7 @@ final class MasterDispatch implements Dispatch {
                     continue;
                 }
                 int port = Sockaddr.port(sockaddr);
-                if (listening.isWakeUp(port) && state != State.ACCEPTING) {
+                if (listening.isWakeUp(port) && !gate.accepting()) {
                     Libc.close(client); // this master's own, to wake this thread
                     continue;
                 }
