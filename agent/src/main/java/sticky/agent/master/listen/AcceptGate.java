@@ -25,7 +25,10 @@ final class AcceptGate {
         return state == State.CLOSING;
     }
 
-    /** Whether the thread was let into accept4 (a connection from this master's own wake-up is one it asked for). */
+    /**
+     * Whether the thread is let accept, not asked to pause or stop (else a
+     * connection from this master's own wake-up port is that wake-up, not a client).
+     */
     boolean accepting() {
         return state == State.ACCEPTING;
     }
@@ -35,30 +38,27 @@ final class AcceptGate {
         notifyAll();
     }
 
-    /**
-     * Stop for good. Null when asked before (the descriptor may belong to
-     * another socket by now: close it never twice); else whether the thread
-     * may be in accept4, and must be woken.
-     */
-    synchronized Boolean close() {
-        if (state == State.CLOSING) {
-            return null;
-        }
-        boolean inAccept = state == State.ACCEPTING || state == State.PAUSING;
+    /** Stop for good; the state it was in (CLOSING again: asked before). */
+    synchronized State close() {
+        State was = state;
         state = State.CLOSING;
         notifyAll();
-        return inAccept;
+        return was;
     }
 
-    /** Stop accepting until {@link #resume}; whether the thread is in accept4, and must be woken. */
-    synchronized boolean pause() {
-        if (state == State.CLOSING) {
-            return false;
+    /** Stop accepting until {@link #resume}; the state it was in (ACCEPTING: the thread is in accept4). */
+    synchronized State pause() {
+        State was = state;
+        if (was != State.CLOSING) {
+            state = was == State.ACCEPTING ? State.PAUSING : State.PAUSED;
+            notifyAll();
         }
-        boolean inAccept = state == State.ACCEPTING;
-        state = inAccept ? State.PAUSING : State.PAUSED;
-        notifyAll();
-        return inAccept;
+        return was;
+    }
+
+    /** Whether the thread may be in accept4 in state: it must be woken to see a change. */
+    static boolean inAccept(State state) {
+        return state == State.ACCEPTING || state == State.PAUSING;
     }
 
     synchronized void resume() {
@@ -95,7 +95,7 @@ final class AcceptGate {
     synchronized void awaitOutOfAccept(Thread acceptor, long ms) {
         long deadline = System.nanoTime() + ms * 1_000_000;
         try {
-            while ((state == State.ACCEPTING || state == State.PAUSING) && acceptor.isAlive()
+            while (inAccept(state) && acceptor.isAlive()
                     && System.nanoTime() < deadline) {
                 wait(10);
             }

@@ -168,11 +168,11 @@ final class MasterDispatch implements Dispatch {
 
     @Override
     public void stopAccepting() {
-        Boolean inAccept = gate.close();
-        if (inAccept == null) {
+        AcceptGate.State was = gate.close();
+        if (was == AcceptGate.State.CLOSING) {
             return; // never twice: the descriptor number may belong to another socket by now
         }
-        if (inAccept) {
+        if (AcceptGate.inAccept(was)) {
             wakeAcceptor();
         }
         try {
@@ -202,8 +202,8 @@ final class MasterDispatch implements Dispatch {
     /** The accept thread leaves accept4 and waits; the socket stays as it is, for the new master. */
     @Override
     public void handedOver() {
-        if (gate.pause()) {
-            wakeAcceptor();
+        if (gate.pause() == AcceptGate.State.ACCEPTING) {
+            wakeAcceptor(); // PAUSING now: the thread leaves accept4 and waits
         }
     }
 
