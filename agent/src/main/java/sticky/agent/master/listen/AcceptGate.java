@@ -95,8 +95,7 @@ final class AcceptGate {
     synchronized void awaitOutOfAccept(Thread acceptor, long ms) {
         long deadline = System.nanoTime() + ms * 1_000_000;
         try {
-            while (inAccept(state) && acceptor.isAlive()
-                    && System.nanoTime() < deadline) {
+            while (inAccept(state) && acceptor.isAlive() && System.nanoTime() < deadline) {
                 wait(10);
             }
         } catch (InterruptedException e) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,47 +31,50 @@ class AcceptGateTest {
     void aPausedGateOpensOnlyAtResumeAndAnOpenOneWaitsForRoom() throws Exception {
         AcceptGate gate = new AcceptGate(true);
         AtomicInteger waitedForRoom = new AtomicInteger();
-        CompletableFuture<Boolean> opened = CompletableFuture.supplyAsync(() -> awaitOpen(gate, () -> true,
-                waitedForRoom));
-        awaitWaiting(gate, opened);
+        Waiter opened = new Waiter(gate, () -> true, waitedForRoom);
+        opened.awaitWaiting();
         gate.changed();
-        awaitWaiting(gate, opened);
-        assertFalse(opened.isDone(), "room alone does not open a paused gate");
+        opened.awaitWaiting();
+        assertFalse(opened.result.isDone(), "room alone does not open a paused gate");
         assertEquals(0, waitedForRoom.get(), "a paused gate is not waiting for room");
         gate.resume();
-        assertTrue(opened.get(10, TimeUnit.SECONDS));
+        assertTrue(opened.result.get(10, TimeUnit.SECONDS));
 
         AtomicBoolean room = new AtomicBoolean(false);
         gate.pause();
         gate.resume();
-        CompletableFuture<Boolean> roomMade = CompletableFuture.supplyAsync(() -> awaitOpen(gate, room::get,
-                waitedForRoom));
-        awaitWaiting(gate, roomMade);
+        Waiter roomMade = new Waiter(gate, room::get, waitedForRoom);
+        roomMade.awaitWaiting();
         assertTrue(waitedForRoom.get() >= 1, "told that it waits for room");
         room.set(true);
         gate.changed();
-        assertTrue(roomMade.get(10, TimeUnit.SECONDS));
+        assertTrue(roomMade.result.get(10, TimeUnit.SECONDS));
     }
 
-    private static boolean awaitOpen(AcceptGate gate, BooleanSupplier canAccept, AtomicInteger waited) {
-        try {
-            return gate.awaitOpen(canAccept, waited::incrementAndGet);
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
+    /** A thread of its own in awaitOpen, as master dispatch's accept thread. */
+    private static final class Waiter {
+        final CompletableFuture<Boolean> result = new CompletableFuture<>();
+        final Thread thread;
+
+        Waiter(AcceptGate gate, BooleanSupplier canAccept, AtomicInteger waited) {
+            thread = new Thread(() -> {
+                try {
+                    result.complete(gate.awaitOpen(canAccept, waited::incrementAndGet));
+                } catch (InterruptedException e) {
+                    result.completeExceptionally(e);
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
         }
-    }
 
-    /** Until a thread waits in awaitOpen, or waiter is done. */
-    private static void awaitWaiting(AcceptGate gate, CompletableFuture<Boolean> waiter) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!waiter.isDone() && System.nanoTime() < deadline && !waitingOn(gate)) {
-            Thread.onSpinWait();
+        /** Until the thread waits on the gate's monitor (or has returned). */
+        void awaitWaiting() {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!result.isDone() && thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals(Thread.State.WAITING, thread.getState(), "the thread waits on the gate");
         }
-        assertTrue(waitingOn(gate), "a thread waits on the gate");
-    }
-
-    private static boolean waitingOn(AcceptGate gate) {
-        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getState() == Thread.State.WAITING
-                && Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitOpen")));
     }
 }
