@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -23,6 +25,7 @@ import sticky.it.apps.AsyncChannelApp;
 import sticky.it.apps.ChannelApp;
 import sticky.it.apps.HttpServerApp;
 import sticky.it.apps.SelectorApp;
+import sticky.it.apps.SelfClientApp;
 import sticky.it.apps.ServerSocketApp;
 import sticky.it.apps.VirtualThreadApp;
 
@@ -149,6 +152,34 @@ class ServerApisTest {
     @EnabledForJreRange(min = JRE.JAVA_21)
     void serverSocketOnVirtualThreads(String dispatch) throws Exception {
         assertClustered(dispatch, VirtualThreadApp.class, Clients::line);
+    }
+
+    /**
+     * A client that connects the moment a worker's bind returns reaches that
+     * worker if its address is the worker's: each worker of SelfClientApp is
+     * its own first client, from eight addresses, and the ones that turn out
+     * to be its own (by the rounds after) were answered by itself. (Routed only
+     * after the bind's answer, a CI run's first client went to the other worker.)
+     */
+    @EachDispatch
+    void aClientThatConnectsTheMomentTheBindReturnsReachesItsWorker(String dispatch) throws Exception {
+        try (Cluster cluster = cluster("workers=2,dispatch=" + dispatch, SelfClientApp.class)) {
+            int port = cluster.awaitPort(2);
+            Map<InetAddress, String> owners = Routing.assertSticky(cluster, port,
+                    Clients.ipv4(SelfClientApp.SOURCES), 2, Clients::line);
+            List<String> firsts = cluster.output().lines().filter(l -> l.startsWith("first ")).toList();
+            assertEquals(2 * SelfClientApp.SOURCES, firsts.size(), cluster.output());
+            Set<String> checked = new HashSet<>();
+            for (String first : firsts) {
+                String[] f = first.split(" "); // first SOURCE ANSWERING_PID OWN_PID
+                if (owners.get(InetAddress.getByName(f[1])).equals(f[3])) {
+                    assertEquals(f[3], f[2], "worker " + f[3] + "'s first client from its own " + f[1]
+                            + " was answered by another:\n" + cluster.output());
+                    checked.add(f[3]);
+                }
+            }
+            assertEquals(new HashSet<>(owners.values()), checked, "each worker met a client of its own first");
+        }
     }
 
     /**

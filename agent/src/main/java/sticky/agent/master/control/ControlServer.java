@@ -142,8 +142,6 @@ public final class ControlServer {
                 if (errno != 0) {
                     throw new IOException("sending the bind answer: " + Libc.strerror(errno));
                 }
-                Route answered = route;
-                loop.post(() -> lifecycle.bound(answered));
             } else {
                 refused("from pid " + pid + ": not a worker of this master (" + first.getClass().getSimpleName() + ")");
                 return;
@@ -182,11 +180,19 @@ public final class ControlServer {
         UnixSocket.send(connection, Protocol.encode(new Refused(Version.protocol(), why)));
     }
 
-    /** Joins or opens the listener; on a bind error, answers with it and returns null. */
+    /** Joins or opens the listener and tells the lifecycle, in one loop event; on a bind error, answers with it and returns null. */
     private Route bind(BindRequest request, int connection, long pid) throws IOException {
         try {
             int slot = request.worker() - 1; // the worker sends its id, as it has it from its environment
-            return loop.ask(() -> listeners.bind(request, slot, pid, connection));
+            // The route goes live (if its process serves the slot) before the worker has the answer, so that
+            // a client that connects once the application's bind returned reaches it: until the worker
+            // accepts, it waits on the slot's socket (kernel dispatch) or socket pair (master dispatch).
+            // Live only after the answer, a CI run's client was sent to the neighbouring slot in between.
+            return loop.ask(() -> {
+                Route route = listeners.bind(request, slot, pid, connection);
+                lifecycle.bound(route);
+                return route;
+            });
         } catch (IOException e) {
             UnixSocket.send(connection, Protocol.encode(
                     new BindError(e instanceof BindException, String.valueOf(e.getMessage()))));

@@ -116,7 +116,7 @@ public final class Lifecycle {
         }
     }
 
-    /** A worker has the answer to its bind: the route goes live if it is its slot's serving process. */
+    /** A worker's bind is made and its answer goes out next: the route goes live if it is its slot's serving process. */
     public void bound(Route route) {
         routing.answered(route);
         Worker w = table.get(route.pid());

@@ -244,7 +244,7 @@ public final class Listener {
         return route;
     }
 
-    /** Makes route its slot's live route, once its worker has the bind answer. */
+    /** Makes route its slot's live route, once its worker's bind answer goes out. */
     void goLive(Route route) {
         if (route.answered && routes.contains(route) && live[route.slot] != route) {
             live[route.slot] = route;

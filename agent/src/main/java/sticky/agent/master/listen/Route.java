@@ -13,7 +13,7 @@ public final class Route {
     final long pid;
     final int lifeline;
     final int workerEnd;
-    /** The worker has its bind answer: only then may the route go live. Read and written on the master's loop. */
+    /** The worker is sent its bind answer next: only then may the route go live. Read and written on the master's loop. */
     boolean answered;
 
     /** Listener.add makes the real ones; the lifecycle's unit tests make their own, with no listener. */

@@ -6,7 +6,7 @@ package sticky.agent.master.listen;
  * decides liveness itself. Called on the master's loop only.
  */
 public interface Routing {
-    /** The route's worker has its bind answer. */
+    /** The route's worker is sent its bind answer next. */
     void answered(Route route);
 
     /** Makes route its slot's live route. */
