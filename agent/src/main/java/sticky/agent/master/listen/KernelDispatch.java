@@ -228,24 +228,20 @@ final class KernelDispatch implements Dispatch {
     /**
      * A socket nobody holds and no slot routes to: the group's last leaves
      * it; any other stays, a spare, so that no socket moves under the
-     * program. One that still holds connections (its worker left before it
-     * took them) is closed, and they with it.
+     * program. What it still holds (its worker left before it took them) is
+     * closed, one connection at a time, the socket kept.
      */
     private void release(Socket socket) {
-        int lost = sockets.queued(socket);
-        if (lost == 0 && !sockets.isLast(socket)) {
-            socket.becomes(Role.SPARE, -1);
-            return;
-        }
+        int lost = sockets.dropQueued(socket);
         if (lost > 0) {
             log.warn("listener {}: {} connection(s) queued for a worker that is gone were closed", localAddress(), lost);
         }
+        if (!sockets.isLast(socket)) {
+            socket.becomes(Role.SPARE, -1);
+            return;
+        }
         try {
-            boolean last = sockets.isLast(socket);
             sockets.close(socket);
-            if (!last) {
-                steerOrFail(live); // the group's order changed
-            }
         } catch (IOException e) {
             log.error("listener {}: {}", sockets.localAddress(), e.getMessage());
         }
@@ -307,33 +303,23 @@ final class KernelDispatch implements Dispatch {
     /**
      * The old master's sockets are this master's alone now: spares for the
      * next upgrade (closing them would move the group's last socket into
-     * their place while the program still points at it), but for one that
-     * still holds connections its workers never took (they left before their
-     * drain ended), which is closed.
+     * their place while the program still points at it: a test whose old
+     * master was killed lost connections that way after every client had
+     * reached a new worker). What one still holds (its workers left before
+     * they took it) is closed, one connection at a time.
      */
     @Override
     public void releaseForeign() {
-        boolean closed = false;
-        try {
-            for (Socket socket : sockets.group()) {
-                if (socket.role != Role.FOREIGN) {
-                    continue;
-                }
-                int lost = sockets.queued(socket);
-                if (lost == 0) {
-                    socket.becomes(Role.SPARE, -1);
-                    continue;
-                }
+        for (Socket socket : sockets.group()) {
+            if (socket.role != Role.FOREIGN) {
+                continue;
+            }
+            int lost = sockets.dropQueued(socket);
+            if (lost > 0) {
                 log.warn("listener {}: {} connection(s) queued for the old master's workers were closed",
                         localAddress(), lost);
-                sockets.close(socket);
-                closed = true;
             }
-            if (closed) {
-                steerOrFail(live); // the group's order changed
-            }
-        } catch (IOException e) {
-            log.error("listener {}: {}", sockets.localAddress(), e.getMessage());
+            socket.becomes(Role.SPARE, -1);
         }
     }
 

@@ -216,6 +216,43 @@ final class SlotSockets {
         return info == null ? 0 : info.unacked();
     }
 
+    /**
+     * Accepts and closes every connection queued on socket (for UDP, reads
+     * every datagram), which no worker will take: the socket stays in the
+     * group, so that no other socket moves to its index (see the class
+     * comment). Poll first, so that an empty queue never blocks the loop in
+     * accept. Returns how many there were.
+     */
+    int dropQueued(Socket socket) {
+        if (closed || !group.contains(socket)) {
+            return 0;
+        }
+        int dropped = 0;
+        byte[] datagram = new byte[65536];
+        try (Memory pollfd = new Memory(8)) {
+            while (true) {
+                pollfd.setInt(0, socket.fd);
+                pollfd.setShort(4, Libc.POLLIN);
+                pollfd.setShort(6, (short) 0);
+                if (Libc.poll(pollfd, 1, 0) <= 0 || (pollfd.getShort(6) & Libc.POLLIN) == 0) {
+                    return dropped;
+                }
+                if (request.datagram()) {
+                    if (Libc.read(socket.fd, datagram, datagram.length) < 0) {
+                        return dropped;
+                    }
+                } else {
+                    int connection = Libc.accept4(socket.fd, null, null, Libc.SOCK_CLOEXEC);
+                    if (connection < 0) {
+                        return dropped;
+                    }
+                    Libc.close(connection);
+                }
+                dropped++;
+            }
+        }
+    }
+
     /** Queues each slot's new connections on the socket target[slot]. */
     void route(Socket[] target) throws IOException {
         if (closed) {
