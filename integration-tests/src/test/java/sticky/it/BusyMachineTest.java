@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Isolated;
 import sticky.it.apps.ConnectionHolder;
 import sticky.it.apps.HttpServerApp;
 
@@ -27,8 +28,10 @@ import sticky.it.apps.HttpServerApp;
  * worker's open connections from the kernel's sockets on the listeners'
  * ports only: with 20,000 other connections on the machine (40,000 sockets
  * in its table) they count right, and the master's memory does not grow
- * with scrapes, one after the other or many at once.
+ * with scrapes, one after the other or many at once. Alone (@Isolated): its
+ * 40,000 sockets and the RSS it measures are the machine's, not the class's.
  */
+@Isolated
 @Timeout(300)
 class BusyMachineTest {
     private static final int OTHERS = 10_000; // per holder pair; two pairs
