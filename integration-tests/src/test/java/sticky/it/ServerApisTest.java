@@ -158,8 +158,9 @@ class ServerApisTest {
      * A client that connects the moment a worker's bind returns reaches that
      * worker if its address is the worker's: each worker of SelfClientApp is
      * its own first client, from eight addresses, and the ones that turn out
-     * to be its own (by the rounds after) were answered by itself. (Routed only
-     * after the bind's answer, a CI run's first client went to the other worker.)
+     * to be its own (by the rounds after) were answered by itself. Worker 2
+     * binds a second after worker 1, while worker 1 serves. (Routed only after
+     * the bind's answer, a CI run's first client went to the other worker.)
      */
     @EachDispatch
     void aClientThatConnectsTheMomentTheBindReturnsReachesItsWorker(String dispatch) throws Exception {

@@ -14,12 +14,17 @@ import java.util.List;
  * returns it connects to its port from 127.0.0.1 to 127.0.0.8, then accepts
  * on a thread (answering as every app does) and prints, for each source, the
  * process that answered: "first SOURCE ANSWERING_PID OWN_PID". Then it says
- * it is listening. Args: port.
+ * it is listening. Worker 2 binds a second after the others, so that its bind
+ * comes while another worker already serves (whose socket would take its
+ * clients if its route went live late). Args: port.
  */
 public final class SelfClientApp {
     public static final int SOURCES = 8;
 
     public static void main(String[] args) throws Exception {
+        if ("2".equals(System.getenv("STICKY_WORKER_ID"))) {
+            Thread.sleep(1000);
+        }
         ServerSocket server = new ServerSocket();
         server.bind(new InetSocketAddress(Integer.parseInt(args[0])));
         // Connected before anything else runs: the kernel completes the handshakes on whichever
