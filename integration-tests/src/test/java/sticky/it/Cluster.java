@@ -35,6 +35,15 @@ final class Cluster implements AutoCloseable {
     static final Duration START = Duration.ofSeconds(60L * Integer.getInteger("sticky.test.slowdown", 1));
     static final Path JAR = Path.of(System.getProperty("sticky.jar"));
     static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    /**
+     * How the JVMs a test starts run their code: C1 only, as they live seconds
+     * and C2 would spend the cores on code that never gets hot; or, with
+     * sticky.test.jit=off, interpreted (scripts/test-aarch64: under qemu-user
+     * every compiled method is new code for the emulator to translate, and a
+     * cluster's start takes about a third less CPU without it).
+     */
+    static final String COMPILER = "off".equals(System.getProperty("sticky.test.jit")) ? "-Xint"
+            : "-XX:TieredStopAtLevel=1";
 
     private final Process process;
     /** Where the master keeps its directory: the TMPDIR it was started with, or /tmp. */
@@ -106,8 +115,8 @@ final class Cluster implements AutoCloseable {
     /** The same, with more variables in its environment. */
     static Cluster withAgentOnJar(String options, Map<String, String> env, Path appJar, String... args)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1",
-                "-javaagent:" + JAR + "=" + options, "-jar", appJar.toString()));
+        List<String> command = java(true);
+        command.addAll(List.of("-javaagent:" + JAR + "=" + options, "-jar", appJar.toString()));
         command.addAll(List.of(args));
         return new Cluster(command, env);
     }
@@ -115,8 +124,8 @@ final class Cluster implements AutoCloseable {
     /** The app under the agent with classPath (such as a jar of it) as its class path, and more environment. */
     static Cluster withAgentOnClassPath(String options, Map<String, String> env, String classPath, Class<?> app,
             String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1",
-                "-javaagent:" + JAR + "=" + options, "-cp", classPath, app.getName()));
+        List<String> command = java(true);
+        command.addAll(List.of("-javaagent:" + JAR + "=" + options, "-cp", classPath, app.getName()));
         command.addAll(List.of(args));
         return new Cluster(command, env);
     }
@@ -179,7 +188,7 @@ final class Cluster implements AutoCloseable {
     static Cluster withAgentSizingItsHeap(String options, List<String> wrapper, List<String> jvmOptions,
             Map<String, String> env, Class<?> app, String... args) throws IOException {
         List<String> command = new ArrayList<>(wrapper);
-        command.addAll(List.of(JAVA, "-XX:TieredStopAtLevel=1"));
+        command.addAll(java(false));
         command.addAll(jvmOptions);
         if (options != null) {
             command.add("-javaagent:" + JAR + "=" + options);
@@ -194,8 +203,18 @@ final class Cluster implements AutoCloseable {
         return command(List.of("-javaagent:" + JAR + "=" + options), app, args);
     }
 
+    /** java and the options every JVM here gets: COMPILER's, and a small heap where smallHeap. */
+    private static List<String> java(boolean smallHeap) {
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        if (smallHeap) {
+            command.add("-Xmx128m");
+        }
+        command.add(COMPILER);
+        return command;
+    }
+
     private static List<String> command(List<String> jvmOptions, Class<?> app, String... args) {
-        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", "-XX:TieredStopAtLevel=1"));
+        List<String> command = java(true);
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classPath());
