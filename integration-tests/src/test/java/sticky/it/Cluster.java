@@ -115,8 +115,8 @@ final class Cluster implements AutoCloseable {
     /** The same, with more variables in its environment. */
     static Cluster withAgentOnJar(String options, Map<String, String> env, Path appJar, String... args)
             throws IOException {
-        List<String> command = java(true);
-        command.addAll(List.of("-javaagent:" + JAR + "=" + options, "-jar", appJar.toString()));
+        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", COMPILER,
+                "-javaagent:" + JAR + "=" + options, "-jar", appJar.toString()));
         command.addAll(List.of(args));
         return new Cluster(command, env);
     }
@@ -124,8 +124,8 @@ final class Cluster implements AutoCloseable {
     /** The app under the agent with classPath (such as a jar of it) as its class path, and more environment. */
     static Cluster withAgentOnClassPath(String options, Map<String, String> env, String classPath, Class<?> app,
             String... args) throws IOException {
-        List<String> command = java(true);
-        command.addAll(List.of("-javaagent:" + JAR + "=" + options, "-cp", classPath, app.getName()));
+        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", COMPILER,
+                "-javaagent:" + JAR + "=" + options, "-cp", classPath, app.getName()));
         command.addAll(List.of(args));
         return new Cluster(command, env);
     }
@@ -188,7 +188,7 @@ final class Cluster implements AutoCloseable {
     static Cluster withAgentSizingItsHeap(String options, List<String> wrapper, List<String> jvmOptions,
             Map<String, String> env, Class<?> app, String... args) throws IOException {
         List<String> command = new ArrayList<>(wrapper);
-        command.addAll(java(false));
+        command.addAll(List.of(JAVA, COMPILER));
         command.addAll(jvmOptions);
         if (options != null) {
             command.add("-javaagent:" + JAR + "=" + options);
@@ -203,18 +203,8 @@ final class Cluster implements AutoCloseable {
         return command(List.of("-javaagent:" + JAR + "=" + options), app, args);
     }
 
-    /** java and the options every JVM here gets: COMPILER's, and a small heap where smallHeap. */
-    private static List<String> java(boolean smallHeap) {
-        List<String> command = new ArrayList<>(List.of(JAVA));
-        if (smallHeap) {
-            command.add("-Xmx128m");
-        }
-        command.add(COMPILER);
-        return command;
-    }
-
     private static List<String> command(List<String> jvmOptions, Class<?> app, String... args) {
-        List<String> command = java(true);
+        List<String> command = new ArrayList<>(List.of(JAVA, "-Xmx128m", COMPILER));
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classPath());
