@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Sustained HTTP load on loopback, bounded by {@link #close()}: threads that
@@ -21,9 +22,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread whose reused connection is closed before any byte of an answer opens
  * a new one and sends the request again, as HTTP clients do for idempotent
  * requests (RFC 9112, 9.3.1); anything else that goes wrong is a failure.
+ *
+ * <p>Paced: {@value #RATE} requests a second in all, spread over the threads,
+ * not as many as the machine can take. A load that saturates this 2-core
+ * machine tests the machine: it starves the cluster's own work (a rolling
+ * restart of two workers took 6 to 10 s under it, 3 to 4 s under this one,
+ * still with over a thousand requests during it) and the test class running
+ * alongside. Throughput is the benchmark's (bench/run).
  */
 final class Load implements AutoCloseable {
+    /** Requests a second, all threads together. */
+    private static final int RATE = 500;
     private final int port;
+    /** The time between two requests of one thread. */
+    private final long intervalNanos;
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicLong requests = new AtomicLong();
     private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
@@ -35,6 +47,7 @@ final class Load implements AutoCloseable {
     Load(int port, List<InetAddress> churnSources, List<InetAddress> keepAliveSources) {
         this.port = port;
         this.sources = List.copyOf(churnSources);
+        this.intervalNanos = 1_000_000_000L * (churnSources.size() + keepAliveSources.size()) / RATE;
         churnSources.forEach(s -> start("churn-" + s.getHostAddress(), () -> churn(s)));
         keepAliveSources.forEach(s -> start("keepalive-" + s.getHostAddress(), () -> keepAlive(s)));
     }
@@ -84,19 +97,29 @@ final class Load implements AutoCloseable {
         pids.computeIfAbsent(source, s -> ConcurrentHashMap.newKeySet()).add(Clients.field(body, "pid"));
     }
 
+    /** Waits for this thread's next turn, next[0]: one interval after the last, or now if that has passed. */
+    private void pace(long[] next) {
+        long now = System.nanoTime();
+        next[0] = Math.max(next[0] + intervalNanos, now);
+        LockSupport.parkNanos(next[0] - now);
+    }
+
     private void churn(InetAddress source) {
+        long[] next = {System.nanoTime()};
         while (running) {
             try {
                 served(source, Clients.http(source, port));
             } catch (IOException | RuntimeException e) {
                 failures.add("new connection from " + source.getHostAddress() + ": " + e);
             }
+            pace(next);
         }
     }
 
     private void keepAlive(InetAddress source) {
         Socket socket = null;
         boolean reused = false;
+        long[] next = {System.nanoTime()};
         while (running) {
             try {
                 if (socket == null) {
@@ -119,6 +142,7 @@ final class Load implements AutoCloseable {
                 closeQuietly(socket);
                 socket = null;
             }
+            pace(next); // not before a retry: that is the same request, sent again at once
         }
         closeQuietly(socket);
     }
