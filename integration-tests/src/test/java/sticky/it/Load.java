@@ -27,7 +27,7 @@ import java.util.concurrent.locks.LockSupport;
  * not as many as the machine can take. A load that saturates this 2-core
  * machine tests the machine: it starves the cluster's own work (a rolling
  * restart of two workers took 6 to 10 s under it, 3 to 4 s under this one,
- * still with over a thousand requests during it) and the test class running
+ * with some 800 to 1,500 requests during it) and the test classes running
  * alongside. Throughput is the benchmark's (bench/run).
  */
 final class Load implements AutoCloseable {
