@@ -309,6 +309,11 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** The master's directory of sockets, in the TMPDIR it was started with (see MasterStatus#directoryOf). */
+    Path directory() throws IOException {
+        return MasterStatus.directoryOf(socketsParent, process.pid());
+    }
+
     MasterStatus status() throws IOException {
         return MasterStatus.of(socketsParent, process.pid());
     }

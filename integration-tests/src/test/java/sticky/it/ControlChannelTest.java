@@ -28,8 +28,7 @@ import sticky.it.apps.SelectorApp;
 @Timeout(180)
 class ControlChannelTest {
     static Path controlSocket(Cluster cluster) throws Exception {
-        int uid = (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        return MasterStatus.directoryOf(cluster.process().pid(), uid).resolve("control");
+        return cluster.directory().resolve("control");
     }
 
     static String secretOf(ProcessHandle worker) throws Exception {

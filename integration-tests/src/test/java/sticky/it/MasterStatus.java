@@ -67,6 +67,11 @@ record MasterStatus(long pid, String version, int protocol, long uptimeSeconds, 
         return Path.of(tmpdir != null && tmpdir.startsWith("/") ? tmpdir : "/tmp");
     }
 
+    /** The same, for this test's own user: the user of the masters it starts. */
+    static Path directoryOf(Path parent, long masterPid) throws IOException {
+        return directoryOf(parent, masterPid, (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+    }
+
     static Path directoryOf(Path parent, long masterPid, int uid) throws IOException {
         try (Stream<Path> bases = Files.list(parent)) {
             return bases.filter(b -> b.getFileName().toString().matches("sticky-" + uid + "(\\..+)?"))
@@ -103,8 +108,7 @@ record MasterStatus(long pid, String version, int protocol, long uptimeSeconds, 
 
     /** The same, for a master whose directories are in parent. */
     static Answer request(Path parent, long masterPid, String request) throws IOException {
-        Path admin = directoryOf(parent, masterPid, (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid"))
-                .resolve("admin");
+        Path admin = directoryOf(parent, masterPid).resolve("admin");
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(admin));
             channel.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
